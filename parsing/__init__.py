@@ -1,0 +1,1 @@
+"""parsing: model family of structnlp (see the project issues; nothing public yet)."""

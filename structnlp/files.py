@@ -1,0 +1,93 @@
+"""Opening text files (gzip-transparent, strict UTF-8) and writing files atomically.
+
+Readers everywhere in structnlp go through :func:`iter_lines` so that a non-UTF-8 byte
+is reported with the file name and line number instead of a bare ``UnicodeDecodeError``.
+Writers go through :func:`atomic_write` so that a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from structnlp.errors import CorpusFormatError
+
+PathLike = str | os.PathLike
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def open_binary(path: PathLike) -> IO[bytes]:
+    """Open ``path`` for reading bytes, decompressing gzip transparently (by magic bytes)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a directory, expected a file")
+    return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
+
+
+def iter_lines(path: PathLike) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, line)`` pairs, 1-based, without the trailing newline.
+
+    Streams the file (never loads it whole). Raises :class:`CorpusFormatError` naming the
+    file and line on bytes that are not UTF-8 or on a corrupt gzip stream.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = p.write_text("one\\ntwo\\n", encoding="utf-8")
+    >>> list(iter_lines(p))
+    [(1, 'one'), (2, 'two')]
+    """
+    lineno = 0
+    with open_binary(path) as fh:
+        try:
+            for lineno, raw in enumerate(fh, start=1):
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise CorpusFormatError(
+                        path, lineno, f"not valid UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 1]!r});"
+                        " re-encode the file as UTF-8"
+                    ) from None
+                if lineno == 1 and text.startswith("\ufeff"):
+                    text = text[1:]
+                yield lineno, text.rstrip("\r\n")
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise CorpusFormatError(path, lineno + 1, f"cannot read compressed data ({exc})") from None
+
+
+def read_text(path: PathLike) -> str:
+    """Read a whole (small) UTF-8 file, gzip-transparent, with clear errors."""
+    return "\n".join(line for _, line in iter_lines(path))
+
+
+@contextlib.contextmanager
+def atomic_write(path: PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Write ``path`` via a temporary file in the same folder, renamed into place on success.
+
+    Readers never see a partial file; on an exception the temporary file is removed and
+    the old file (if any) is left untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    binary = "b" in mode
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with open(fd, mode, encoding=None if binary else encoding) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,1 @@
+"""summarize: model family of structnlp (see the project issues; nothing public yet)."""

@@ -1,0 +1,84 @@
+"""Packaging contract: cheap imports, the CLI entry point, the plugin discovery."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from structnlp import __version__
+from structnlp.cli import build_parser, main
+
+
+def _imported_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import tsetlin, structnlp",
+        "import parsing, summarize, topics",
+        "import structnlp.cli, structnlp.files, structnlp.errors, structnlp.tokenize",
+        "import structnlp.corpus, structnlp.datasets, structnlp.vocab, structnlp.features",
+        "import structnlp.trees, structnlp.metrics, structnlp.modelio",
+    ],
+)
+def test_heavy_libraries_are_imported_lazily(code):
+    modules = _imported_after(code)
+    for heavy in ("torch", "spacy", "cupy", "thinc"):
+        assert heavy not in modules, f"{code!r} imported {heavy}"
+
+
+def test_version_flag(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"structnlp {__version__}"
+
+
+def test_console_script_runs():
+    out = subprocess.run(
+        [sys.executable, "-m", "structnlp.cli", "--version"], check=True, capture_output=True, text=True
+    )
+    assert __version__ in out.stdout
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_data_info_json(capsys, shared_data):
+    assert main(["data", "info", "--root", str(shared_data), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    names = {r["name"] for r in rows}
+    assert {"imdb", "ud_english_ewt", "ptb_sample"} <= names or len(rows) >= 15
+    assert all(r["found"] for r in rows)
+
+
+def test_data_info_missing_root_is_a_clear_error(capsys, tmp_path):
+    missing = tmp_path / "nowhere"
+    code = main(["data", "info", "--root", str(missing)])
+    captured = capsys.readouterr()
+    if code == 0:  # a root that does not exist may be reported row by row instead
+        assert "missing" in captured.out
+    else:
+        assert code == 1 and "nowhere" in captured.err
+
+
+def test_subcommands_listed():
+    parser = build_parser()
+    help_text = parser.format_help()
+    assert "demo" in help_text and "data" in help_text

@@ -1,0 +1,1 @@
+"""topics: model family of structnlp (see the project issues; nothing public yet)."""

@@ -1,0 +1,1 @@
+"""tsetlin: model family of structnlp (see the project issues; nothing public yet)."""
