@@ -97,3 +97,16 @@ def test_round_trip_any_unicode_lines(tmp_path_factory, lines):
     with atomic_write(path) as fh:
         fh.write("".join(line + "\n" for line in lines))
     assert [line for _, line in iter_lines(path)] == lines
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "m.txt") as fh:
+            fh.write("x")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "m.txt").stat().st_mode) == 0o644
