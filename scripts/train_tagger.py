@@ -12,14 +12,16 @@ on a fresh install (nothing is ever downloaded):
 
 Usage (the exact commands that produced the shipped models)::
 
-    python scripts/train_tagger.py spacy    # ~25 min on 2 CPU cores
-    python scripts/train_tagger.py nltk     # ~3 min
+    python scripts/train_tagger.py spacy    # about 22 min on 2 CPU cores
+    python scripts/train_tagger.py nltk     # about 7 min
     python scripts/train_tagger.py all
+    python scripts/train_tagger.py evaluate-spacy   # re-score the installed models only
+    python scripts/train_tagger.py evaluate-nltk
 
 ``--data`` defaults to ``$STRUCTNLP_DATA/treebank/ud_english_ewt`` or
 ``../shared/data/treebank/ud_english_ewt`` next to the repository. Both commands finish by
-scoring the model on EWT dev and writing the figures into the model's ``meta.json`` and
-``README.md``.
+scoring the model on EWT dev and writing the figures into the model folder's ``README.md``
+(and the spaCy pipeline's ``meta.json``).
 """
 
 from __future__ import annotations
@@ -41,13 +43,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from structnlp.errors import CorpusFormatError  # noqa: E402
-from structnlp.files import atomic_write, iter_lines  # noqa: E402
+from structnlp import corpus  # noqa: E402
+from structnlp.files import atomic_write  # noqa: E402
+from structnlp.tokenize import (  # noqa: E402
+    EMBEDDED_NLTK_MODEL,
+    EMBEDDED_SPACY_MODEL,
+    MODELS_DIR,
+    NLTK_MODEL_FORMAT,
+    NLTK_MODEL_VERSION,
+    NLTKTokenizer,
+    SpacyTokenizer,
+    rule_lemma,
+)
 
 CONFIG = REPO / "scripts" / "tagger" / "config.cfg"
-MODELS = REPO / "structnlp" / "models"
-SPACY_MODEL = MODELS / "en_structnlp_ewt"
-NLTK_MODEL = MODELS / "nltk_ewt"
 UD_RELEASE = "UD English EWT r2.16"
 ATTRIBUTION = (
     "Trained on Universal Dependencies English EWT r2.16 (Silveira et al. 2014; "
@@ -55,11 +64,12 @@ ATTRIBUTION = (
     "the model is a derived work shared under the same licence."
 )
 MAX_SENTS_PER_DOC = 20
+PARAGRAPH_BREAK = "\n"
 
 
 @dataclass
 class Sentence:
-    """One CoNLL-U sentence: syntactic words with their annotation and surface spacing."""
+    """The training view of one CoNLL-U sentence: words with their annotation and surface spacing."""
 
     words: list[str] = field(default_factory=list)
     spaces: list[bool] = field(default_factory=list)
@@ -72,61 +82,40 @@ class Sentence:
     newpar: bool = False
 
 
+def _spaces(sent: corpus.Sentence) -> list[bool]:
+    """Whether a space follows each word: ``SpaceAfter=No`` in MISC; inside a multiword token
+    (``don't`` = ``do`` + ``n't``) no space, after its last word the token's own MISC decides."""
+    spaces = ["SpaceAfter=No" not in t.misc.split("|") for t in sent.tokens]
+    for extra in sent.extras:
+        if extra.is_multiword:
+            first, last = (int(i) for i in extra.id.split("-"))
+            for i in range(first - 1, last - 1):
+                spaces[i] = False
+            spaces[last - 1] = "SpaceAfter=No" not in extra.columns[9].split("|")
+    return spaces
+
+
 def read_conllu(path: str | os.PathLike) -> Iterator[Sentence]:
-    """Stream the sentences of a CoNLL-U file (multi-word tokens are split into their words).
-
-    Empty nodes (``8.1``) are skipped; a word inside a multi-word token is followed by no space
-    except the last one, which takes the token's ``SpaceAfter``.
-    """
-    sent = Sentence()
-    mwt_end = 0
-    mwt_space = True
-    for lineno, line in iter_lines(path):
-        if not line.strip():
-            if sent.words:
-                yield sent
-            sent, mwt_end = Sentence(), 0
-            continue
-        if line.startswith("#"):
-            key = line[1:].split("=", 1)[0].strip()
-            if key == "newdoc" or key.startswith("newdoc "):
-                sent.newdoc = True
-            elif key == "newpar" or key.startswith("newpar "):
-                sent.newpar = True
-            elif key == "text":
-                sent.text = line.split("=", 1)[1].strip()
-            continue
-        cols = line.split("\t")
-        if len(cols) != 10:
-            raise CorpusFormatError(path, lineno, f"expected 10 tab-separated CoNLL-U columns, got {len(cols)}")
-        ident = cols[0]
-        if "." in ident:
-            continue
-        no_space = "SpaceAfter=No" in cols[9].split("|")
-        if "-" in ident:
-            mwt_end = int(ident.split("-")[1])
-            mwt_space = not no_space
-            continue
-        if not ident.isdigit():
-            raise CorpusFormatError(path, lineno, f"bad word id {ident!r}")
-        position = int(ident)
-        if position < mwt_end:
-            space = False
-        elif position == mwt_end:
-            space = mwt_space
-        else:
-            space = not no_space
-        sent.words.append(cols[1])
-        sent.spaces.append(space)
-        sent.lemmas.append(cols[2])
-        sent.upos.append(cols[3])
-        sent.xpos.append(cols[4])
-        sent.feats.append(cols[5])
-    if sent.words:
-        yield sent
+    """Stream a CoNLL-U file (read and validated by :func:`structnlp.corpus.read_conllu`) as
+    training sentences; multiword tokens are split into their words."""
+    for sent in corpus.read_conllu(path):
+        keys = {c.partition("=")[0].strip() for c in sent.comments}
+        yield Sentence(
+            words=sent.words,
+            spaces=_spaces(sent),
+            lemmas=sent.lemmas,
+            upos=sent.upos,
+            xpos=[t.xpos for t in sent.tokens],
+            feats=[t.feats for t in sent.tokens],
+            text=sent.text,
+            newdoc=bool(keys & {"newdoc", "newdoc id"}),
+            newpar=bool(keys & {"newpar", "newpar id"}),
+        )
 
 
-def group_documents(sentences: Iterable[Sentence], max_sents: int = MAX_SENTS_PER_DOC) -> Iterator[list[Sentence]]:
+def group_documents(
+    sentences: Iterable[Sentence], max_sents: int = MAX_SENTS_PER_DOC
+) -> Iterator[list[Sentence]]:
     """Group sentences into documents (EWT ``newdoc`` boundaries, at most ``max_sents`` each).
 
     The sentence splitter only learns boundaries from documents holding several sentences.
@@ -154,8 +143,10 @@ def score_tagger(tokenizer, sentences: list[Sentence]) -> dict[str, float]:
     """UPOS / XPOS / lemma accuracy of a structnlp tokenizer on gold tokens."""
     total = upos = xpos = lemma = 0
     analysed = tokenizer.analyze_pretokenized([s.words for s in sentences])
-    for sent, tokens in zip(sentences, analysed):
-        for tok, gold_upos, gold_xpos, gold_lemma in zip(tokens, sent.upos, sent.xpos, sent.lemmas):
+    for sent, tokens in zip(sentences, analysed, strict=True):
+        for tok, gold_upos, gold_xpos, gold_lemma in zip(
+            tokens, sent.upos, sent.xpos, sent.lemmas, strict=True
+        ):
             total += 1
             upos += tok.pos == gold_upos
             xpos += tok.tag == gold_xpos
@@ -164,7 +155,8 @@ def score_tagger(tokenizer, sentences: list[Sentence]) -> dict[str, float]:
 
 
 def score_sentences(tokenizer, sentences: list[Sentence]) -> dict[str, float]:
-    """Sentence-boundary precision/recall/F on raw dev text (documents rebuilt from the gold text).
+    """Sentence-boundary precision/recall/F on raw dev text: documents rebuilt from the gold text,
+    sentences joined by a space, paragraphs by a line break.
 
     A predicted boundary counts when it falls at the character offset where a gold sentence
     starts, so tokenization differences do not matter.
@@ -174,7 +166,7 @@ def score_sentences(tokenizer, sentences: list[Sentence]) -> dict[str, float]:
         text, gold_starts = "", set()
         for sent in doc:
             if text:
-                text += " "
+                text += PARAGRAPH_BREAK if sent.newpar else " "
             gold_starts.add(len(text))
             text += sent.text
         pred_starts = set()
@@ -195,9 +187,13 @@ def score_sentences(tokenizer, sentences: list[Sentence]) -> dict[str, float]:
 
 
 def write_readme(model_dir: Path, title: str, body: str, scores: dict[str, float]) -> None:
-    rows = "\n".join(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in scores.items())
-    text = f"# {title}\n\n{body}\n\n## Scores on UD English EWT dev (r2.16)\n\n| metric | value |\n|---|---|\n{rows}\n"
-    text += f"\n## Licence\n\n{ATTRIBUTION}\n"
+    rows = "\n".join(
+        f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in scores.items()
+    )
+    text = (
+        f"# {title}\n\n{body}\n\n## Scores on UD English EWT dev (r2.16)\n\n"
+        f"| metric | value |\n|---|---|\n{rows}\n\n## Licence\n\n{ATTRIBUTION}\n"
+    )
     with atomic_write(model_dir / "README.md") as fh:
         fh.write(text)
 
@@ -216,6 +212,17 @@ def write_docbin(sentences: Iterable[Sentence], path: Path) -> int:
     for doc_sents in group_documents(sentences):
         words, spaces, lemmas, pos, tags, morphs, starts = [], [], [], [], [], [], []
         for sent in doc_sents:
+            if words and sent.newpar:
+                # Paragraphs are separated by a line break, as in raw text: spaCy makes it a
+                # whitespace token, which the senter must learn to see past.
+                spaces[-1] = False
+                words.append(PARAGRAPH_BREAK)
+                spaces.append(False)
+                lemmas.append(PARAGRAPH_BREAK)
+                pos.append("SPACE")
+                tags.append("_SP")
+                morphs.append("")
+                starts.append(False)
             words += sent.words
             sent_spaces = list(sent.spaces)
             sent_spaces[-1] = True
@@ -226,8 +233,16 @@ def write_docbin(sentences: Iterable[Sentence], path: Path) -> int:
             morphs += ["" if f == "_" else f for f in sent.feats]
             starts += [True] + [False] * (len(sent.words) - 1)
         spaces[-1] = False
-        doc = Doc(vocab, words=words, spaces=spaces, lemmas=lemmas, pos=pos, tags=tags, morphs=morphs,
-                  sent_starts=starts)
+        doc = Doc(
+            vocab,
+            words=words,
+            spaces=spaces,
+            lemmas=lemmas,
+            pos=pos,
+            tags=tags,
+            morphs=morphs,
+            sent_starts=starts,
+        )
         docbin.add(doc)
         n += 1
     docbin.to_disk(path)
@@ -241,8 +256,19 @@ def train_spacy(data: Path, work: Path) -> None:
     print("  train docs:", write_docbin(read_conllu(data / "en_ewt-ud-train.conllu"), train_path), flush=True)
     print("  dev docs:", write_docbin(read_conllu(data / "en_ewt-ud-dev.conllu"), dev_path), flush=True)
     out = work / "output"
-    cmd = [sys.executable, "-m", "spacy", "train", str(CONFIG), "--output", str(out),
-           "--paths.train", str(train_path), "--paths.dev", str(dev_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "spacy",
+        "train",
+        str(CONFIG),
+        "--output",
+        str(out),
+        "--paths.train",
+        str(train_path),
+        "--paths.dev",
+        str(dev_path),
+    ]
     print("running:", " ".join(cmd), flush=True)
     started = time.time()
     subprocess.run(cmd, check=True)
@@ -252,12 +278,12 @@ def train_spacy(data: Path, work: Path) -> None:
 
 def install_spacy_model(model_best: Path, data: Path) -> None:
     """Copy ``model-best`` into the package, then score it on EWT dev and record the figures."""
-    tmp = Path(tempfile.mkdtemp(prefix=".en_structnlp_ewt.", dir=MODELS))
+    tmp = Path(tempfile.mkdtemp(prefix=".en_structnlp_ewt.", dir=MODELS_DIR))
     shutil.rmtree(tmp)
     shutil.copytree(model_best, tmp)
-    if SPACY_MODEL.exists():
-        shutil.rmtree(SPACY_MODEL)
-    os.replace(tmp, SPACY_MODEL)
+    if EMBEDDED_SPACY_MODEL.exists():
+        shutil.rmtree(EMBEDDED_SPACY_MODEL)
+    os.replace(tmp, EMBEDDED_SPACY_MODEL)
     evaluate_spacy(data)
 
 
@@ -266,13 +292,11 @@ def evaluate_spacy(data: Path) -> dict[str, float]:
     from spacy.tokens import DocBin
     from spacy.training import Example
 
-    from structnlp.tokenize import SpacyTokenizer
-
     dev = list(read_conllu(data / "en_ewt-ud-dev.conllu"))
     tok = SpacyTokenizer(model="embedded")
     nlp = tok.nlp
     scores = {k: round(v, 4) for k, v in score_tagger(tok, dev).items()}
-    scores.update({f"{k}": round(v, 4) for k, v in score_sentences(tok, dev).items()})
+    scores.update({k: round(v, 4) for k, v in score_sentences(tok, dev).items()})
     # spaCy's own evaluation on raw text (its tokenizer + alignment to the gold tokens).
     with tempfile.TemporaryDirectory() as tmpdir:
         path = Path(tmpdir) / "dev.spacy"
@@ -282,22 +306,27 @@ def evaluate_spacy(data: Path) -> dict[str, float]:
     raw = nlp.evaluate(examples)
     for key in ("token_acc", "pos_acc", "tag_acc", "lemma_acc", "morph_acc", "sents_f"):
         scores[f"raw_text_{key}"] = round(float(raw[key]), 4)
-    meta_path = SPACY_MODEL / "meta.json"
+    meta_path = EMBEDDED_SPACY_MODEL / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta.update({
-        "name": "structnlp_ewt",
-        "version": "1.0.0",
-        "description": "Small English pipeline (tagger, morphologizer, edit-tree lemmatizer, senter) "
-                       "embedded in structnlp; trained by scripts/train_tagger.py.",
-        "license": "CC BY-SA 4.0",
-        "sources": [{"name": UD_RELEASE, "url": "https://universaldependencies.org/", "license": "CC BY-SA 4.0"}],
-        "structnlp_scores_ewt_dev": scores,
-    })
+    meta.update(
+        {
+            "name": "structnlp_ewt",
+            "version": "1.0.0",
+            "description": "Small English pipeline (tagger, morphologizer, edit-tree lemmatizer, senter) "
+            "embedded in structnlp; trained by scripts/train_tagger.py.",
+            "license": "CC BY-SA 4.0",
+            "sources": [
+                {"name": UD_RELEASE, "url": "https://universaldependencies.org/", "license": "CC BY-SA 4.0"}
+            ],
+            "structnlp_scores_ewt_dev": scores,
+        }
+    )
     with atomic_write(meta_path) as fh:
         json.dump(meta, fh, indent=2)
-    size = sum(p.stat().st_size for p in SPACY_MODEL.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in EMBEDDED_SPACY_MODEL.rglob("*") if p.is_file())
     write_readme(
-        SPACY_MODEL, "en_structnlp_ewt: the embedded spaCy pipeline of structnlp",
+        EMBEDDED_SPACY_MODEL,
+        "en_structnlp_ewt: the embedded spaCy pipeline of structnlp",
         "Components: tok2vec (MultiHashEmbed NORM/PREFIX/SUFFIX/SHAPE + MaxoutWindowEncoder, width 64, "
         "depth 4) shared by tagger (XPOS), morphologizer (UPOS + features), trainable_lemmatizer "
         f"(edit trees) and senter. Size on disk: {size / 1e6:.1f} MB. spaCy {spacy.__version__}.\n\n"
@@ -312,20 +341,131 @@ def evaluate_spacy(data: Path) -> dict[str, float]:
 
 # ----------------------------------------------------------------------------- NLTK
 
+TAG_SEPARATOR = "|"
+
+
+def raw_text(sentences: Iterable[Sentence]) -> str:
+    """The running text of a treebank: sentences joined by spaces, paragraphs by blank lines."""
+    parts: list[str] = []
+    for sent in sentences:
+        if parts:
+            parts.append("\n\n" if sent.newdoc or sent.newpar else " ")
+        parts.append(sent.text)
+    return "".join(parts)
+
+
+def train_punkt(sentences: list[Sentence]) -> dict:
+    from nltk.tokenize.punkt import PunktTrainer
+
+    trainer = PunktTrainer()
+    trainer.train(raw_text(sentences), finalize=True)
+    params = trainer.get_params()
+    return {
+        "abbrev_types": sorted(params.abbrev_types),
+        "collocations": sorted([list(c) for c in params.collocations]),
+        "sent_starters": sorted(params.sent_starters),
+        "ortho_context": dict(sorted(params.ortho_context.items())),
+    }
+
+
+def train_perceptron(sentences: list[Sentence], iterations: int = 5) -> dict:
+    """NLTK's averaged perceptron on labels ``UPOS|XPOS`` (one model gives both tag sets)."""
+    import random
+
+    from nltk.tag.perceptron import PerceptronTagger
+
+    random.seed(0)  # the trainer shuffles sentences between iterations
+    tagger = PerceptronTagger(load=False)
+    data = [
+        [(w, f"{u}{TAG_SEPARATOR}{x}") for w, u, x in zip(s.words, s.upos, s.xpos, strict=True)]
+        for s in sentences
+    ]
+    tagger.train(data, nr_iter=iterations)
+    weights, tagdict, classes = tagger.encode_json_obj()
+    return {"weights": weights, "tagdict": tagdict, "classes": sorted(classes), "separator": TAG_SEPARATOR}
+
+
+def build_lemma_table(sentences: list[Sentence]) -> dict[str, dict[str, str]]:
+    """``UPOS -> lower-cased form -> lemma``, keeping only the entries that
+    :func:`structnlp.tokenize.rule_lemma` gets wrong (the table stays small)."""
+    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for sent in sentences:
+        for word, upos, lemma in zip(sent.words, sent.upos, sent.lemmas, strict=True):
+            if upos != "PROPN" and lemma != "_":
+                counts[upos, word.lower()][lemma] += 1
+    table: dict[str, dict[str, str]] = defaultdict(dict)
+    for (upos, form), lemmas in sorted(counts.items()):
+        lemma = lemmas.most_common(1)[0][0]
+        if lemma != rule_lemma(form, upos):
+            table[upos][form] = lemma
+    return dict(table)
+
+
+def train_nltk(data: Path) -> None:
+    train = list(read_conllu(data / "en_ewt-ud-train.conllu"))
+    started = time.time()
+    model = {
+        "format": NLTK_MODEL_FORMAT,
+        "format_version": NLTK_MODEL_VERSION,
+        "source": ATTRIBUTION,
+        "trained_with": "python scripts/train_tagger.py nltk",
+        "punkt": train_punkt(train),
+        "lemmas": build_lemma_table(train),
+        "tagger": train_perceptron(train),
+    }
+    print(f"NLTK models trained in {time.time() - started:.0f} s", flush=True)
+    payload = gzip.compress(
+        json.dumps(model, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), mtime=0
+    )
+    with atomic_write(EMBEDDED_NLTK_MODEL, "wb") as fh:
+        fh.write(payload)
+    evaluate_nltk(data)
+
+
+def evaluate_nltk(data: Path) -> dict[str, float]:
+    import nltk
+
+    dev = list(read_conllu(data / "en_ewt-ud-dev.conllu"))
+    tok = NLTKTokenizer()
+    scores = {k: round(v, 4) for k, v in score_tagger(tok, dev).items()}
+    scores.update({k: round(v, 4) for k, v in score_sentences(tok, dev).items()})
+    size = EMBEDDED_NLTK_MODEL.stat().st_size
+    write_readme(
+        EMBEDDED_NLTK_MODEL.parent,
+        "nltk_ewt: the NLTK models embedded in structnlp",
+        "One gzip'd JSON file (model.json.gz, no pickle) holding Punkt sentence-splitter parameters "
+        "(PunktTrainer on the EWT train text), an averaged-perceptron tagger (nltk.tag.perceptron, "
+        "5 iterations, labels UPOS|XPOS) and a (form, UPOS) -> lemma table (only the entries that "
+        f"structnlp.tokenize.rule_lemma gets wrong). Size: {size / 1e6:.2f} MB. NLTK {nltk.__version__}.\n\n"
+        "Trained with `python scripts/train_tagger.py nltk`. upos/xpos/lemma accuracies are on gold "
+        "tokens; sents_* are sentence-start P/R/F on raw documents rebuilt from the dev text.",
+        scores,
+    )
+    print(json.dumps(scores, indent=2))
+    return scores
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("backend", choices=["spacy", "nltk", "all", "evaluate-spacy"])
+    parser.add_argument("backend", choices=["spacy", "nltk", "all", "evaluate-spacy", "evaluate-nltk"])
     parser.add_argument("--data", type=Path, default=default_data_dir(), help="folder of en_ewt-ud-*.conllu")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "structnlp_tagger",
-                        help="scratch folder for converted data and spaCy checkpoints")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "structnlp_tagger",
+        help="scratch folder for converted data and spaCy checkpoints",
+    )
     args = parser.parse_args(argv)
     if not (args.data / "en_ewt-ud-train.conllu").is_file():
         parser.error(f"{args.data}: en_ewt-ud-train.conllu not found (pass --data)")
     if args.backend in ("spacy", "all"):
         train_spacy(args.data, args.work)
+    if args.backend in ("nltk", "all"):
+        train_nltk(args.data)
     if args.backend == "evaluate-spacy":
         evaluate_spacy(args.data)
+    if args.backend == "evaluate-nltk":
+        evaluate_nltk(args.data)
 
 
 if __name__ == "__main__":
