@@ -1,0 +1,310 @@
+"""Benchmark the DocNADE family against LDA on the DocNADE authors' topic-model sets.
+
+For each data set (``20NSshort``, ``TMN``, ``TREC6`` under ``$STRUCTNLP_DATA/topics``, the
+authors' preprocessed text, split on white space) every model is trained on the training split
+with one shared vocabulary (the ``--vocab-size`` most frequent training words; the papers' sizes
+by default) and scored on the test split:
+
+* **perplexity**: per word, averaged over test documents (the DocNADE papers' definition,
+  :func:`structnlp.metrics.document_perplexity`); LDA has no tractable likelihood, so none;
+* **completion perplexity**, comparable across all models: the second half of each test
+  document (of at least 2 words) predicted from its first half, per word and averaged over
+  documents. For the autoregressive models it is exact, ``log p(second | first) = log p(doc) -
+  log p(first)``; for LDA it is ``p(w | d) = sum_k theta_dk beta_kw`` with ``theta_d`` inferred
+  from the first half (iDocNADE's two-direction pseudo-likelihood does not split this way: none);
+* **IR precision** at retrieval fraction 0.02: test documents query the training documents by
+  cosine similarity of their vectors, relevant = same label
+  (:func:`structnlp.metrics.retrieval_precision`);
+* **accuracy** of a logistic regression trained on the training documents' vectors;
+* **NPMI** of the top 10 words of every topic, window 10, on the training documents;
+* **training time** in seconds (wall clock, this machine).
+
+The neural models stop early on the validation perplexity (patience 5, best epoch kept). The
+TREC6 file's validation split is its test split, so there 500 training documents (seed 0) are
+held out for early stopping instead; the IR database and the classifier still use every
+training document (nothing is trained on validation or test documents).
+
+Run from the repository root (the figures in docs/topics.md come from these commands)::
+
+    python benchmarks/topics_benchmark.py --datasets 20NSshort TREC6 --output results.json
+    python benchmarks/topics_benchmark.py --datasets TMN --models docnade sklearn_lda
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from structnlp.datasets import load
+from structnlp.files import atomic_write
+from structnlp.metrics import npmi_coherence, retrieval_precision
+from structnlp.vocab import Vocabulary
+
+#: vocabulary sizes of the papers' files (vocab_docnade.vocab)
+VOCAB_SIZES = {"20NSshort": 1448, "TMN": 2000, "TREC6": 2000}
+#: the papers' figures (Gupta et al. 2019, 200 topics): perplexity, IR precision at 0.02
+ANCHORS = {"20NSshort": (646, 0.25), "TREC6": (64, 0.54), "TMN": (592, 0.60)}
+NEURAL = {
+    "docnade": ("DocNADE", {}),
+    "docnade_sgd": ("DocNADE", {"optimizer": "sgd", "lr": 1.0}),
+    "idocnade": ("DocNADE", {"bidirectional": True}),
+    "ctx": ("CtxDocNADE", {"lambda_ctx": 0.1}),
+    "ctxe": ("CtxDocNADE", {"lambda_ctx": 0.1, "embeddings": "train"}),
+}
+BASELINES = ("sklearn_lda", "gensim_lda")
+
+
+def load_splits(name: str, root: str | None) -> dict[str, Any]:
+    """Token lists and labels of the train / validation / test splits (validation held out of train)."""
+    splits = {s: load(name, split=s, root=root) for s in ("train", "validation", "test")}
+    data = {s: ([t.split() for t in d.texts], list(d.labels)) for s, d in splits.items()}
+    train_docs, _ = data["train"]
+    if splits["validation"].texts == splits["test"].texts:
+        held = set(np.random.default_rng(0).choice(len(train_docs), size=500, replace=False).tolist())
+        data["fit"] = [d for i, d in enumerate(train_docs) if i not in held]
+        data["validation"] = ([train_docs[i] for i in sorted(held)], None)
+        data["note"] = "validation = test in the file: 500 training documents held out instead"
+    else:
+        data["fit"] = train_docs
+        data["note"] = ""
+    return data
+
+
+def npmi(topics: list[list[str]], docs: list[list[str]], vocabulary: Vocabulary) -> float:
+    """NPMI (top 10 words, window 10) on ``docs`` restricted to the vocabulary, as the models see them."""
+    texts = [[t for t in doc if t in vocabulary] for doc in docs]
+    return npmi_coherence(topics, texts, top_n=10)["coherence"]
+
+
+def halves(docs: list[list[str]], vocabulary: Vocabulary) -> tuple[list[list[str]], list[list[str]]]:
+    """First and second halves of the test documents with at least 2 vocabulary words."""
+    kept = [[t for t in doc if t in vocabulary] for doc in docs]
+    kept = [doc for doc in kept if len(doc) >= 2]
+    return [doc[: len(doc) // 2] for doc in kept], [doc[len(doc) // 2 :] for doc in kept]
+
+
+def neural_completion_perplexity(model, docs: list[list[str]], vocabulary: Vocabulary) -> float:
+    from structnlp.metrics import document_perplexity
+
+    first, second = halves(docs, vocabulary)
+    full = [a + b for a, b in zip(first, second, strict=True)]
+    nll = model.score_samples(first) - model.score_samples(full)
+    return document_perplexity(nll, [len(b) for b in second])
+
+
+def lda_completion_perplexity(theta_of, beta: np.ndarray, docs, vocabulary: Vocabulary) -> float:
+    """``theta_of(token lists) -> doc-topic matrix``; ``beta``: topics x words (rows normalised here)."""
+    from structnlp.metrics import document_perplexity
+
+    first, second = halves(docs, vocabulary)
+    theta = theta_of(first)
+    theta = theta / theta.sum(axis=1, keepdims=True)
+    beta = beta / beta.sum(axis=1, keepdims=True)
+    index = {w: i for i, w in enumerate(vocabulary)}
+    log_p = np.log(theta @ beta)
+    nll = [-log_p[d, [index[t] for t in doc]].sum() for d, doc in enumerate(second)]
+    return document_perplexity(nll, [len(b) for b in second])
+
+
+def classification_accuracy(train_x, train_y, test_x, test_y) -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
+    return float(classifier.fit(train_x, train_y).score(test_x, test_y))
+
+
+def run_neural(key: str, data: dict, vocabulary: Vocabulary, args: argparse.Namespace) -> dict[str, Any]:
+    import topics
+
+    class_name, preset = NEURAL[key]
+    params = {
+        "n_topics": args.n_topics,
+        "activation": args.activation,
+        "lr": args.lr,
+        "max_epochs": args.epochs,
+        "patience": args.patience,
+        "batch_tokens": args.batch_tokens,
+        "vocabulary": vocabulary,
+        "random_state": args.seed,
+        "device": args.device,
+        **preset,
+    }
+    model = getattr(topics, class_name)(**params)
+    start = time.perf_counter()
+    model.fit(data["fit"], validation_docs=data["validation"][0])
+    seconds = time.perf_counter() - start
+    (train_docs, train_y), (test_docs, test_y) = data["train"], data["test"]
+    train_x, test_x = model.transform(train_docs), model.transform(test_docs)
+    completion = (
+        None if preset.get("bidirectional") else neural_completion_perplexity(model, test_docs, vocabulary)
+    )
+    return {
+        "perplexity": model.perplexity(test_docs),
+        "completion_perplexity": completion,
+        "ir_precision": retrieval_precision(test_x, test_y, train_x, train_y, fraction=0.02),
+        "accuracy": classification_accuracy(train_x, train_y, test_x, test_y),
+        "npmi": npmi(model.topics(10), train_docs, vocabulary),
+        "seconds": seconds,
+        "epochs": model.n_iter_,
+        "settings": {k: v for k, v in params.items() if k != "vocabulary"} | {"class": class_name},
+    }
+
+
+def run_sklearn_lda(data: dict, vocabulary: Vocabulary, args: argparse.Namespace) -> dict[str, Any]:
+    from sklearn.decomposition import LatentDirichletAllocation
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    words = list(vocabulary)
+    counts = CountVectorizer(analyzer=lambda doc: doc, vocabulary=words)
+    (train_docs, train_y), (test_docs, test_y) = data["train"], data["test"]
+    fit_x, train_bow, test_bow = (counts.transform(d) for d in (data["fit"], train_docs, test_docs))
+    lda = LatentDirichletAllocation(
+        n_components=args.n_topics,
+        max_iter=args.lda_iterations,
+        learning_method="batch",
+        random_state=args.seed,
+    )
+    start = time.perf_counter()
+    lda.fit(fit_x)
+    seconds = time.perf_counter() - start
+    train_x, test_x = lda.transform(train_bow), lda.transform(test_bow)
+    topics = [[words[i] for i in np.argsort(-row, kind="stable")[:10]] for row in lda.components_]
+    return {
+        "perplexity": None,
+        "completion_perplexity": lda_completion_perplexity(
+            lambda docs: lda.transform(counts.transform(docs)), lda.components_, test_docs, vocabulary
+        ),
+        "ir_precision": retrieval_precision(test_x, test_y, train_x, train_y, fraction=0.02),
+        "accuracy": classification_accuracy(train_x, train_y, test_x, test_y),
+        "npmi": npmi(topics, train_docs, vocabulary),
+        "seconds": seconds,
+        "epochs": lda.n_iter_,
+        "settings": {
+            "n_components": args.n_topics,
+            "max_iter": args.lda_iterations,
+            "learning_method": "batch",
+        },
+    }
+
+
+def run_gensim_lda(data: dict, vocabulary: Vocabulary, args: argparse.Namespace) -> dict[str, Any] | None:
+    try:
+        from gensim.corpora import Dictionary
+        from gensim.models import LdaModel
+    except ImportError:
+        return None
+    words = list(vocabulary)
+    dictionary = Dictionary([words])
+    (train_docs, train_y), (test_docs, test_y) = data["train"], data["test"]
+
+    def bow(docs):
+        return [dictionary.doc2bow([t for t in d if t in vocabulary]) for d in docs]
+
+    fit_bow, train_bow, test_bow = bow(data["fit"]), bow(train_docs), bow(test_docs)
+    start = time.perf_counter()
+    lda = LdaModel(
+        fit_bow, num_topics=args.n_topics, id2word=dictionary, passes=args.gensim_passes,
+        random_state=args.seed, alpha="auto", eta="auto",
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+
+    def vectors(corpus):
+        out = np.zeros((len(corpus), args.n_topics))
+        for i, doc in enumerate(corpus):
+            for topic, weight in lda.get_document_topics(doc, minimum_probability=0.0):
+                out[i, topic] = weight
+        return out
+
+    train_x, test_x = vectors(train_bow), vectors(test_bow)
+    topics = [[w for w, _ in lda.show_topic(t, topn=10)] for t in range(args.n_topics)]
+    return {
+        "perplexity": None,
+        "completion_perplexity": lda_completion_perplexity(
+            lambda docs: vectors(bow(docs)),
+            lda.get_topics()[:, [dictionary.token2id[w] for w in words]],  # columns in vocabulary order
+            test_docs,
+            vocabulary,
+        ),
+        "ir_precision": retrieval_precision(test_x, test_y, train_x, train_y, fraction=0.02),
+        "accuracy": classification_accuracy(train_x, train_y, test_x, test_y),
+        "npmi": npmi(topics, train_docs, vocabulary),
+        "seconds": seconds,
+        "epochs": args.gensim_passes,
+        "settings": {
+            "num_topics": args.n_topics,
+            "passes": args.gensim_passes,
+            "alpha": "auto",
+            "eta": "auto",
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=["20NSshort", "TREC6"], choices=sorted(VOCAB_SIZES))
+    parser.add_argument(
+        "--models", nargs="+", default=["docnade", "idocnade", "ctx", "ctxe", *BASELINES],
+        choices=[*NEURAL, *BASELINES],
+    )  # fmt: skip
+    parser.add_argument("--n-topics", type=int, default=200)
+    parser.add_argument("--activation", default="tanh")
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--epochs", type=int, default=100, help="maximum epochs (early stopping decides)")
+    parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--batch-tokens", type=int, default=4096)
+    parser.add_argument("--vocab-size", type=int, help="default: the papers' size for each data set")
+    parser.add_argument("--lda-iterations", type=int, default=50)
+    parser.add_argument("--gensim-passes", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--root", help="data root (default: $STRUCTNLP_DATA, then ../shared/data)")
+    parser.add_argument("--output", help="write all figures to this JSON file")
+    args = parser.parse_args(argv)
+
+    results: dict[str, Any] = {"command": " ".join(sys.argv), "settings": vars(args), "datasets": {}}
+    for name in args.datasets:
+        data = load_splits(name, args.root)
+        size = args.vocab_size or VOCAB_SIZES[name]
+        vocabulary = Vocabulary.build(data["fit"], max_size=size, pad_token=None, unk_token=None)
+        print(f"\n## {name}: {len(data['fit'])} training documents, {len(vocabulary)} words. {data['note']}")
+        print("| model | perplexity | completion perplexity | IR@0.02 | accuracy | NPMI | seconds | epochs |")
+        print("|---|---|---|---|---|---|---|---|")
+        rows: dict[str, Any] = {}
+        for key in args.models:
+            if key in NEURAL:
+                row = run_neural(key, data, vocabulary, args)
+            elif key == "sklearn_lda":
+                row = run_sklearn_lda(data, vocabulary, args)
+            else:
+                row = run_gensim_lda(data, vocabulary, args)
+                if row is None:
+                    print("| gensim_lda | (gensim not installed) | | | | | | |")
+                    continue
+            rows[key] = row
+            ppl, completion = (
+                f"{x:.1f}" if x is not None else "n/a"
+                for x in (row["perplexity"], row["completion_perplexity"])
+            )
+            print(
+                f"| {key} | {ppl} | {completion} | {row['ir_precision']:.3f} | {row['accuracy']:.3f} | "
+                f"{row['npmi']:.3f} | {row['seconds']:.0f} | {row['epochs']} |",
+                flush=True,
+            )
+        paper_ppl, paper_ir = ANCHORS[name]
+        print(f"| paper: DocNADE, 200 topics | {paper_ppl} | | {paper_ir:.2f} | | | | |")
+        results["datasets"][name] = {"vocabulary_size": len(vocabulary), "note": data["note"], "models": rows}
+        if args.output:
+            with atomic_write(args.output) as fh:
+                json.dump(results, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

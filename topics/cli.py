@@ -1,0 +1,213 @@
+"""``structnlp topics``: train, show, apply and evaluate DocNADE-family topic models from the shell.
+
+Documents come from a file or folder (one document a line; JSON Lines files, ``.jsonl`` or
+``.jsonl.gz``, by their ``text`` field) or from a public data set (``--dataset 20NSshort
+--split train``). This module imports only the standard library; torch is imported by the
+commands when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+MODELS = {
+    "docnade": ("DocNADE", {}),
+    "idocnade": ("DocNADE", {"bidirectional": True}),
+    "ctx": ("CtxDocNADE", {}),
+    "ctxe": ("CtxDocNADE", {"embeddings": "train"}),
+}
+
+
+def _read_documents(path: str | None, dataset: str | None, split: str | None, text_field: str) -> list:
+    """The documents named on the command line (a file/folder, or a data set and split)."""
+    from structnlp.errors import StructNLPError
+
+    if (path is None) == (dataset is None):
+        raise StructNLPError("give either an input file or folder, or --dataset (not both)")
+    if dataset is not None:
+        from structnlp.datasets import load
+
+        data = load(dataset, split=split)
+        return list(getattr(data, "texts", data))
+    from structnlp.corpus import read_documents, read_jsonl
+
+    if path.endswith((".jsonl", ".jsonl.gz")):
+        return [record[text_field] for record in read_jsonl(path, text_field=text_field)]
+    return list(read_documents(path))
+
+
+def _add_input(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "input",
+        nargs="?",
+        help="documents: a text file or folder (a document a line) or a .jsonl[.gz] file",
+    )
+    parser.add_argument("--dataset", help="read a public data set instead (e.g. 20NSshort, lee_background)")
+    parser.add_argument("--split", help="split of --dataset (train, validation, test)")
+    parser.add_argument("--text-field", default="text", help="text field of JSON Lines input (default: text)")
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import topics
+    from structnlp.errors import StructNLPError
+
+    class_name, preset = MODELS[args.model]
+    params: dict[str, Any] = {
+        "n_topics": args.n_topics,
+        "activation": args.activation,
+        "lr": args.lr,
+        "max_epochs": args.epochs,
+        "batch_tokens": args.batch_tokens,
+        "patience": args.patience,
+        "min_count": args.min_count,
+        "max_size": args.max_size,
+        "stop_words": args.stop_words,
+        "random_state": args.seed,
+        "device": args.device,
+        "progress": args.progress,
+        **preset,
+    }
+    if class_name == "CtxDocNADE":
+        params["lambda_ctx"] = args.lambda_ctx
+        if args.embeddings is not None:
+            params["embeddings"] = args.embeddings
+    docs = _read_documents(args.input, args.dataset, args.split, args.text_field)
+    validation = None
+    if args.validation is not None:
+        validation = _read_documents(args.validation, None, None, args.text_field)
+    elif args.validation_split is not None:
+        if args.dataset is None:
+            raise StructNLPError("--validation-split needs --dataset (or give --validation FILE)")
+        validation = _read_documents(None, args.dataset, args.validation_split, args.text_field)
+    model = getattr(topics, class_name)(**params)
+    start = time.perf_counter()
+    model.fit(docs, validation_docs=validation)
+    seconds = time.perf_counter() - start
+    path = model.save(args.output)
+    print(
+        f"trained {args.model} ({class_name}) on {len(docs)} documents: {len(model.vocabulary_)} words, "
+        f"{model.n_topics} topics, {model.n_iter_} epochs, {seconds:.1f} s"
+    )
+    if validation is not None:
+        print(f"validation perplexity: {model.perplexity(validation):.2f}")
+    print(f"saved to {path}")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    import topics
+
+    model = topics.load_model(args.model_dir, device=args.device)
+    found = model.topics(top_n=args.top_n)
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False))
+        return 0
+    width = len(str(len(found) - 1))
+    for index, words in enumerate(found):
+        print(f"topic {index:>{width}}: {' '.join(words)}")
+    return 0
+
+
+def _cmd_transform(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    import topics
+    from structnlp.files import atomic_write
+
+    model = topics.load_model(args.model_dir, device=args.device)
+    vectors = model.transform(_read_documents(args.input, args.dataset, args.split, args.text_field))
+    if args.output is None:
+        for row in vectors:
+            print("\t".join(f"{x:.6g}" for x in row))
+    elif args.output.endswith(".npy"):
+        with atomic_write(args.output, "wb") as fh:
+            np.save(fh, vectors, allow_pickle=False)
+    else:
+        with atomic_write(args.output) as fh:
+            np.savetxt(fh, vectors, delimiter="\t", fmt="%.6g")
+    if args.output is not None:
+        print(f"wrote {vectors.shape[0]} x {vectors.shape[1]} document vectors to {args.output}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import topics
+
+    model = topics.load_model(args.model_dir, device=args.device)
+    docs = _read_documents(args.input, args.dataset, args.split, args.text_field)
+    result: dict[str, Any] = {"documents": len(docs), "perplexity": model.perplexity(docs)}
+    for measure in ("npmi", "c_v"):
+        # Topic words absent from these documents are left out of the scores.
+        scores = model.coherence(docs, measure=measure, top_n=args.top_n, on_missing="drop")
+        result[measure] = scores["coherence"]
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"documents:  {result['documents']}")
+    print(f"perplexity: {result['perplexity']:.2f}   (per word, averaged over documents)")
+    print(f"NPMI:       {result['npmi']:.4f}   (top {args.top_n} words, window 10)")
+    print(f"C_v:        {result['c_v']:.4f}   (top {args.top_n} words, window 110)")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``structnlp topics train|show|transform|eval`` to the ``structnlp`` command."""
+    topics_parser = subparsers.add_parser("topics", help="DocNADE-family neural topic models")
+    commands = topics_parser.add_subparsers(dest="topics_command", metavar="COMMAND", required=True)
+
+    train = commands.add_parser("train", help="train a topic model and save it to a directory")
+    _add_input(train)
+    train.add_argument("--output", "-o", required=True, help="model directory to write")
+    train.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default="docnade",
+        help="docnade, idocnade (bidirectional), ctx (ctx-DocNADE), ctxe (ctx-DocNADEe)",
+    )
+    train.add_argument("--n-topics", type=int, default=50)
+    train.add_argument("--activation", choices=("sigmoid", "tanh", "relu"), default="sigmoid")
+    train.add_argument("--lr", type=float, default=0.01)
+    train.add_argument("--epochs", type=int, default=50, help="maximum number of epochs")
+    train.add_argument("--batch-tokens", type=int, default=2048)
+    train.add_argument("--patience", type=int, help="early stopping on the validation perplexity")
+    train.add_argument("--validation", help="validation documents (file or folder)")
+    train.add_argument("--validation-split", help="validation split of --dataset (e.g. validation)")
+    train.add_argument("--min-count", type=int, default=1)
+    train.add_argument("--max-size", type=int, help="keep the most frequent words only")
+    train.add_argument("--stop-words", choices=("english",), help="drop English stop words")
+    train.add_argument("--lambda-ctx", type=float, default=0.1, help="weight of the LSTM (ctx models)")
+    train.add_argument("--embeddings", help="ctx models: 'train' or a word2vec text file")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto")
+    train.add_argument("--progress", action="store_true", help="show a progress bar")
+    train.set_defaults(func=_cmd_train)  # fmt: skip
+
+    show = commands.add_parser("show", help="print the top words of each topic")
+    show.add_argument("model_dir", help="model directory written by 'structnlp topics train'")
+    show.add_argument("--top-n", type=int, default=10)
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.add_argument("--device", default="cpu")
+    show.set_defaults(func=_cmd_show)
+
+    transform = commands.add_parser("transform", help="document vectors (one row of numbers per document)")
+    transform.add_argument("model_dir")
+    _add_input(transform)
+    transform.add_argument(
+        "--output", "-o", help=".npy or tab-separated text file (default: standard output)"
+    )
+    transform.add_argument("--device", default="auto")
+    transform.set_defaults(func=_cmd_transform)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="perplexity and topic coherence (NPMI, C_v; topic words absent from the input are skipped)",
+    )
+    evaluate.add_argument("model_dir")
+    _add_input(evaluate)
+    evaluate.add_argument("--top-n", type=int, default=10)
+    evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    evaluate.add_argument("--device", default="auto")
+    evaluate.set_defaults(func=_cmd_eval)
