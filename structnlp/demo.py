@@ -32,14 +32,18 @@ def _core_section() -> None:
     from structnlp.tokenize import get_tokenizer
 
     texts, labels = load_demo("medical_abstracts_sample")
-    print(f"Bundled data: {len(texts)} medical abstracts, {len(set(labels))} classes "
-          "(Medical Abstracts TC corpus, CC BY-SA 3.0).")
+    print(
+        f"Bundled data: {len(texts)} medical abstracts, {len(set(labels))} classes "
+        "(Medical Abstracts TC corpus, CC BY-SA 3.0)."
+    )
 
     nlp = get_tokenizer("spacy")
     sentences = nlp.analyze(texts[0])
     first = sentences[0]
-    print(f"\nTokenizer: {nlp.name} (embedded pipeline trained on UD English EWT) — "
-          f"{len(sentences)} sentences in the first abstract; its first sentence:")
+    print(
+        f"\nTokenizer: {nlp.name} (embedded pipeline trained on UD English EWT) — "
+        f"{len(sentences)} sentences in the first abstract; its first sentence:"
+    )
     width = max(len(t.text) for t in first)
     lwidth = max(len(t.lemma) for t in first)
     print(f"  {'token':<{width}}  {'lemma':<{lwidth}}  POS")
@@ -48,9 +52,11 @@ def _core_section() -> None:
 
     bow = BooleanBagOfWords(ngram_range=(1, 2), min_df=2, max_features=5000)
     X = bow.fit_transform(texts)
-    print(f"\nBoolean bag-of-words (1-2-grams, min_df=2): {X.shape[0]} x {X.shape[1]} sparse 0/1 matrix, "
-          f"{X.nnz / X.shape[0]:.0f} features present per document "
-          f"({100 * X.nnz / (X.shape[0] * X.shape[1]):.1f}% dense).")
+    print(
+        f"\nBoolean bag-of-words (1-2-grams, min_df=2): {X.shape[0]} x {X.shape[1]} sparse 0/1 matrix, "
+        f"{X.nnz / X.shape[0]:.0f} features present per document "
+        f"({100 * X.nnz / (X.shape[0] * X.shape[1]):.1f}% dense)."
+    )
 
 
 def run_demo(quiet: bool = False) -> None:

@@ -26,8 +26,9 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted
 
 from structnlp.errors import EmptyCorpusError, StructNLPError
+from structnlp.params import check_bool, check_choice, check_int, is_int
 from structnlp.tokenize import Token
-from structnlp.vocab import Vocabulary, _is_int
+from structnlp.vocab import Vocabulary
 
 __all__ = ["BooleanBagOfWords", "CountBagOfWords", "FactoredSequences", "TokenIdSequences"]
 
@@ -60,26 +61,14 @@ def _documents(X: Any) -> Iterator[str]:
         yield doc
 
 
-def _check_bool(name: str, value: Any) -> None:
-    if not isinstance(value, (bool, np.bool_)):
-        raise StructNLPError(f"{name} must be True or False, got {value!r}")
+def resolve_tokenizer(tokenizer: Any, owner: str) -> Callable[[str], list[str]]:
+    """``tokenizer`` as a function str -> tokens: a backend name, a Tokenizer or a callable.
 
+    ``owner`` names the estimator in the error message.
 
-def _check_int(name: str, value: Any, low: int, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if not _is_int(value) or value < low:
-        none = "None or " if allow_none else ""
-        raise StructNLPError(f"{name} must be {none}an int >= {low}, got {value!r}")
-
-
-def _check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
-    if not isinstance(value, str) or value not in choices:
-        raise StructNLPError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-
-def _tokenize_function(tokenizer: Any, owner: str) -> Callable[[str], list[str]]:
-    """``tokenizer`` as a function str -> tokens: a backend name, a Tokenizer or a callable."""
+    >>> resolve_tokenizer("regex", "demo")("Rash, Fever")
+    ['Rash', 'Fever']
+    """
     if isinstance(tokenizer, str):
         from structnlp.tokenize import get_tokenizer
 
@@ -96,7 +85,7 @@ def _tokenize_function(tokenizer: Any, owner: str) -> Callable[[str], list[str]]
     )
 
 
-def _sklearn_text_tags(tags: Any) -> Any:
+def text_input_tags(tags: Any) -> Any:
     tags.input_tags.string = True
     tags.input_tags.two_d_array = False
     return tags
@@ -113,7 +102,7 @@ def _word_ngrams(tokens: list[str], low: int, high: int) -> list[str]:
     return out
 
 
-def _stop_word_set(stop_words: Any) -> frozenset[str]:
+def stop_word_set(stop_words: Any) -> frozenset[str]:
     if stop_words is None:
         return frozenset()
     if isinstance(stop_words, str):
@@ -136,7 +125,7 @@ def _fixed_vocabulary(vocabulary: Any) -> dict[str, int]:
         raise StructNLPError("vocabulary must be a mapping or a sequence of str, got a single str")
     if isinstance(vocabulary, Mapping):
         mapping = dict(vocabulary)
-        if sorted(mapping.values()) != list(range(len(mapping))) or not all(map(_is_int, mapping.values())):
+        if sorted(mapping.values()) != list(range(len(mapping))) or not all(map(is_int, mapping.values())):
             raise StructNLPError("vocabulary mapping values must be the column indices 0 .. n-1, each once")
     else:
         items = list(vocabulary)
@@ -156,14 +145,14 @@ class _BagOfWords(TransformerMixin, BaseEstimator):
 
     _binary: bool
 
-    def _check_params(self) -> tuple[Callable[[str], list[str]], np.dtype]:
+    def check_params(self) -> tuple[Callable[[str], list[str]], np.dtype]:
         name = type(self).__name__
-        _check_bool("lowercase", self.lowercase)
+        check_bool("lowercase", self.lowercase)
         ngram = self.ngram_range
         if (
             not isinstance(ngram, (tuple, list))
             or len(ngram) != 2
-            or not all(map(_is_int, ngram))
+            or not all(map(is_int, ngram))
             or not 1 <= ngram[0] <= ngram[1]
         ):
             raise StructNLPError(
@@ -171,11 +160,11 @@ class _BagOfWords(TransformerMixin, BaseEstimator):
             )
         for param in ("min_df", "max_df"):
             value = getattr(self, param)
-            if not (_is_int(value) and value >= 1) and not (isinstance(value, float) and 0.0 <= value <= 1.0):
+            if not (is_int(value) and value >= 1) and not (isinstance(value, float) and 0.0 <= value <= 1.0):
                 raise StructNLPError(
                     f"{param} must be an int >= 1 (documents) or a float in [0, 1] (fraction), got {value!r}"
                 )
-        _check_int("max_features", self.max_features, 1, allow_none=True)
+        check_int("max_features", self.max_features, 1, allow_none=True)
         try:
             dtype = np.dtype(self.dtype)
         except TypeError:
@@ -184,8 +173,8 @@ class _BagOfWords(TransformerMixin, BaseEstimator):
             raise StructNLPError(f"dtype must be a numpy numeric dtype, got {dtype}")
         if not self._binary and dtype.kind == "b":
             raise StructNLPError("CountBagOfWords: dtype=bool loses the counts; use BooleanBagOfWords")
-        tokenize = _tokenize_function(self.tokenizer, name)
-        stop = _stop_word_set(self.stop_words)
+        tokenize = resolve_tokenizer(self.tokenizer, name)
+        stop = stop_word_set(self.stop_words)
         lowercase = bool(self.lowercase)
         low, high = (int(n) for n in ngram)
 
@@ -249,7 +238,7 @@ class _BagOfWords(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X: Iterable[str], y: Any = None) -> sp.csr_matrix:
         """Learn the vocabulary and return the document-feature matrix (faster than fit + transform)."""
-        analyze, dtype = self._check_params()
+        analyze, dtype = self.check_params()
         if self.vocabulary is not None:
             vocabulary = _fixed_vocabulary(self.vocabulary)
             cols, data, indptr, shape = self._count(X, analyze, vocabulary, grow=False)
@@ -277,8 +266,8 @@ class _BagOfWords(TransformerMixin, BaseEstimator):
         if bad is not None:
             raise StructNLPError(f"the tokenizer returned {type(bad).__name__} {bad!r}; it must return str")
         df = np.bincount(cols, minlength=len(names))
-        low = self.min_df if _is_int(self.min_df) else self.min_df * n_docs
-        high = self.max_df if _is_int(self.max_df) else self.max_df * n_docs
+        low = self.min_df if is_int(self.min_df) else self.min_df * n_docs
+        high = self.max_df if is_int(self.max_df) else self.max_df * n_docs
         if low > n_docs:
             raise EmptyCorpusError(
                 f"{type(self).__name__}: min_df={self.min_df!r} asks for features in at least {low:g} "
@@ -315,7 +304,7 @@ class _BagOfWords(TransformerMixin, BaseEstimator):
     def transform(self, X: Iterable[str]) -> sp.csr_matrix:
         """Document-feature matrix of ``X`` over the fitted vocabulary (unseen features ignored)."""
         check_is_fitted(self, "vocabulary_")
-        analyze, dtype = self._check_params()
+        analyze, dtype = self.check_params()
         cols, data, indptr, shape = self._count(X, analyze, self.vocabulary_, grow=False)
         return self._matrix(cols, data, indptr, shape, dtype)
 
@@ -344,7 +333,7 @@ class _BagOfWords(TransformerMixin, BaseEstimator):
         return [names[X.indices[X.indptr[i] : X.indptr[i + 1]]] for i in range(X.shape[0])]
 
     def __sklearn_tags__(self):
-        return _sklearn_text_tags(super().__sklearn_tags__())
+        return text_input_tags(super().__sklearn_tags__())
 
 
 class BooleanBagOfWords(_BagOfWords):
@@ -452,11 +441,11 @@ class _SequenceEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return ("text",)
 
     def _check_sequence_params(self) -> dict[str, Any]:
-        _check_bool("lowercase", self.lowercase)
-        _check_int("min_count", self.min_count, 1)
-        _check_int("max_size", self.max_size, 1, allow_none=True)
-        _check_choice("padding", self.padding, ("post", "pre"))
-        _check_choice("truncating", self.truncating, ("post", "pre"))
+        check_bool("lowercase", self.lowercase)
+        check_int("min_count", self.min_count, 1)
+        check_int("max_size", self.max_size, 1, allow_none=True)
+        check_choice("padding", self.padding, ("post", "pre"))
+        check_choice("truncating", self.truncating, ("post", "pre"))
         if self.pad_token is None:
             raise StructNLPError(f"{type(self).__name__} pads its output and needs a pad_token, got None")
         specials = {
@@ -471,7 +460,7 @@ class _SequenceEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 "set unk_token (e.g. '<unk>') or keep min_count=1 and max_size=None"
             )
         n_frame = (self.bos_token is not None) + (self.eos_token is not None)
-        _check_int("max_length", self.max_length, n_frame + 1, allow_none=True)
+        check_int("max_length", self.max_length, n_frame + 1, allow_none=True)
         return specials
 
     def _encode(self, X: Any, fitting: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -601,7 +590,7 @@ class _SequenceEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return ~np.isin(ids[..., 0], frame)
 
     def __sklearn_tags__(self):
-        return _sklearn_text_tags(super().__sklearn_tags__())
+        return text_input_tags(super().__sklearn_tags__())
 
 
 class TokenIdSequences(_SequenceEncoder):
@@ -653,7 +642,7 @@ class TokenIdSequences(_SequenceEncoder):
         self.eos_token = eos_token
 
     def _analyze(self, X: Any) -> Iterator[list[list[str]]]:
-        tokenize = _tokenize_function(self.tokenizer, type(self).__name__)
+        tokenize = resolve_tokenizer(self.tokenizer, type(self).__name__)
         lowercase = bool(self.lowercase)
         for doc in _documents(X):
             tokens = tokenize(doc.lower() if lowercase else doc)

@@ -156,7 +156,7 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _replaceable(path: Path) -> bool:
+def can_replace(path: Path) -> bool:
     """True if ``path`` is absent, an empty directory or a structnlp model directory."""
     if not path.exists():
         return True
@@ -225,7 +225,7 @@ def save_model(
         "arrays": {name: {"shape": list(a.shape), "dtype": str(a.dtype)} for name, a in stored.items()},
         "arrays_file": {"bytes": len(blob), "sha256": _sha256(blob)},
     }
-    if not _replaceable(path):
+    if not can_replace(path):
         raise ModelFileError(
             f"{path}: exists and is not a structnlp model directory; refusing to overwrite it"
             " (choose another path or remove it yourself)"

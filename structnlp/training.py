@@ -41,6 +41,7 @@ import numpy as np
 
 from structnlp.errors import EmptyCorpusError, ModelFileError, StructNLPError
 from structnlp.modelio import load_model, save_model
+from structnlp.params import is_int
 
 if TYPE_CHECKING:
     import torch
@@ -115,15 +116,15 @@ class TrainConfig:
             if getattr(self, name) not in choices:
                 raise bad(name, f"one of {choices}")
         for name in ("max_epochs", "batch_tokens"):
-            if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
+            if not is_int(getattr(self, name)) or getattr(self, name) < 1:
                 raise bad(name, "a positive int")
         for name in ("max_steps", "max_batch_size", "checkpoint_every", "validate_every", "patience"):
             value = getattr(self, name)
-            if value is not None and (not _is_int(value) or value < 1):
+            if value is not None and (not is_int(value) or value < 1):
                 raise bad(name, "a positive int or None")
-        if not _is_int(self.warmup_steps) or self.warmup_steps < 0:
+        if not is_int(self.warmup_steps) or self.warmup_steps < 0:
             raise bad("warmup_steps", "a non-negative int")
-        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+        if not is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise bad("seed", "an int in [0, 2**32)")
         for name in ("lr", "momentum", "weight_decay"):
             value = getattr(self, name)
@@ -137,10 +138,6 @@ class TrainConfig:
             raise bad("grad_clip", "a positive number or None")
         if not isinstance(self.device, str):
             raise bad("device", "a string such as 'auto', 'cpu', 'cuda' or 'cuda:1'")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 @dataclass
@@ -272,11 +269,11 @@ def batches_by_token_budget(
         raise StructNLPError(f"lengths must be a 1-d sequence of ints, got an array of shape {costs.shape}")
     if costs.size and costs.min() < 0:
         raise StructNLPError(f"lengths must be non-negative; example {int(costs.argmin())} has {costs.min()}")
-    if not _is_int(batch_tokens) or batch_tokens < 1:
+    if not is_int(batch_tokens) or batch_tokens < 1:
         raise StructNLPError(f"batch_tokens must be a positive int, got {batch_tokens!r}")
-    if max_batch_size is not None and (not _is_int(max_batch_size) or max_batch_size < 1):
+    if max_batch_size is not None and (not is_int(max_batch_size) or max_batch_size < 1):
         raise StructNLPError(f"max_batch_size must be a positive int or None, got {max_batch_size!r}")
-    if not (_is_int(world_size) and world_size >= 1 and _is_int(rank) and 0 <= rank < world_size):
+    if not (is_int(world_size) and world_size >= 1 and is_int(rank) and 0 <= rank < world_size):
         raise StructNLPError(f"need 0 <= rank < world_size, got rank={rank!r}, world_size={world_size!r}")
     costs = np.maximum(costs.astype(np.int64), 1)
     rng = np.random.default_rng([seed, epoch])

@@ -12,7 +12,6 @@ string, so that the same corpus always gives the same ids.
 from __future__ import annotations
 
 import json
-import numbers
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from structnlp.errors import EmptyCorpusError, ModelFileError, StructNLPError
 from structnlp.files import atomic_write, read_text
+from structnlp.params import is_int
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "Vocabulary"]
 
@@ -81,7 +81,7 @@ class Vocabulary:
         for token, count in counts.items():
             if token not in index:
                 raise StructNLPError(f"counts names {token!r}, which is not in the vocabulary")
-            if not _is_int(count) or count < 0:
+            if not is_int(count) or count < 0:
                 raise StructNLPError(f"count of {token!r} must be a non-negative int, got {count!r}")
         self._roles = roles
         self._n_specials = len(specials)
@@ -135,7 +135,7 @@ class Vocabulary:
         >>> list(Vocabulary.from_counts({"b": 2, "a": 2, "c": 5}, max_size=4, unk_token=None))
         ['<pad>', 'c', 'a', 'b']
         """
-        if not _is_int(min_count) or min_count < 1:
+        if not is_int(min_count) or min_count < 1:
             raise StructNLPError(f"min_count must be an int >= 1, got {min_count!r}")
         unknown = set(specials) - {f"{r}_token" for r in _ROLES} - {"extra_specials"}
         if unknown:
@@ -147,7 +147,7 @@ class Vocabulary:
             raise EmptyCorpusError("no tokens to build a vocabulary from: the corpus is empty")
         shell = cls(**specials)
         n_specials = len(shell)
-        if max_size is not None and (not _is_int(max_size) or max_size < n_specials):
+        if max_size is not None and (not is_int(max_size) or max_size < n_specials):
             raise StructNLPError(
                 f"max_size must be None or an int >= the number of special tokens ({n_specials}), "
                 f"got {max_size!r}"
@@ -418,10 +418,6 @@ class Vocabulary:
         except ValueError as exc:
             raise ModelFileError(f"{path}: not valid JSON, truncated or not a vocabulary ({exc})") from None
         return cls.from_dict(data, source=str(path))
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -30,16 +30,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from structnlp.errors import EmptyCorpusError, ModelFileError, StructNLPError
-from structnlp.features import (
-    _check_bool,
-    _check_choice,
-    _check_int,
-    _sklearn_text_tags,
-    _stop_word_set,
-    _tokenize_function,
-)
+from structnlp.features import resolve_tokenizer, stop_word_set, text_input_tags
 from structnlp.modelio import load_model as load_model_directory
 from structnlp.modelio import read_model_class, save_model
+from structnlp.params import check_bool, check_choice, check_int
 from structnlp.training import TrainConfig, batches_by_token_budget, select_device, train
 from structnlp.vocab import Vocabulary
 
@@ -181,23 +175,23 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     # ------------------------------------------------------------------ inputs
     def _check_params(self) -> None:
         name = type(self).__name__
-        _check_int(f"{name}: n_topics", self.n_topics, 1)
-        _check_choice(f"{name}: activation", self.activation, ACTIVATIONS)
-        _check_int(f"{name}: min_count", self.min_count, 1)
-        _check_int(f"{name}: max_size", self.max_size, 1, allow_none=True)
+        check_int(f"{name}: n_topics", self.n_topics, 1)
+        check_choice(f"{name}: activation", self.activation, ACTIVATIONS)
+        check_int(f"{name}: min_count", self.min_count, 1)
+        check_int(f"{name}: max_size", self.max_size, 1, allow_none=True)
         if self.vocabulary is not None and not isinstance(self.vocabulary, Vocabulary):
             raise StructNLPError(
                 f"{name}: vocabulary must be None or a structnlp.vocab.Vocabulary, "
                 f"got {type(self.vocabulary).__name__}"
             )
-        _check_bool(f"{name}: progress", self.progress)
-        _check_bool(f"{name}: lowercase", self.lowercase)
+        check_bool(f"{name}: progress", self.progress)
+        check_bool(f"{name}: lowercase", self.lowercase)
         self._check_model_params()
 
     def _documents(self, X: Any) -> list[list[str]]:
         owner = type(self).__name__
-        tokenize = _tokenize_function(self.tokenizer, owner)
-        return _token_lists(X, tokenize, bool(self.lowercase), _stop_word_set(self.stop_words), owner)
+        tokenize = resolve_tokenizer(self.tokenizer, owner)
+        return _token_lists(X, tokenize, bool(self.lowercase), stop_word_set(self.stop_words), owner)
 
     def _set_vocabulary(self, vocabulary: Vocabulary) -> None:
         specials = set(vocabulary.specials)
@@ -221,7 +215,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             raise StructNLPError(
                 f"{type(self).__name__}: patience (early stopping) needs validation_docs in fit()"
             )
-        _check_choice(f"{type(self).__name__}: optimizer", self.optimizer, OPTIMIZERS)
+        check_choice(f"{type(self).__name__}: optimizer", self.optimizer, OPTIMIZERS)
         return TrainConfig(
             max_epochs=self.max_epochs,
             optimizer=self.optimizer,
@@ -342,7 +336,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
         ``top_n`` is capped at the vocabulary size; ties are broken by vocabulary order.
         """
-        _check_int("top_n", top_n, 1)
+        check_int("top_n", top_n, 1)
         weights = self.components_
         order = np.argsort(-weights, axis=1, kind="stable")[:, : int(top_n)]
         return [[self._words[i] for i in row] for row in order.tolist()]
@@ -364,7 +358,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         from structnlp.metrics import cv_coherence, npmi_coherence
 
-        _check_choice("measure", measure, _MEASURES)
+        check_choice("measure", measure, _MEASURES)
         check_is_fitted(self, "module_")
         texts = self._documents(X)
         score = npmi_coherence if measure == "npmi" else cv_coherence
@@ -372,7 +366,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return score(self.topics(top_n), texts, top_n=top_n, on_missing=on_missing, **options)
 
     def __sklearn_tags__(self):
-        return _sklearn_text_tags(super().__sklearn_tags__())
+        return text_input_tags(super().__sklearn_tags__())
 
     # ------------------------------------------------------------------ files
     def _params_for_file(self) -> dict[str, Any]:
@@ -386,7 +380,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             )
         stop = self.stop_words
         if stop is not None and not isinstance(stop, str):
-            params["stop_words"] = sorted(_stop_word_set(stop))
+            params["stop_words"] = sorted(stop_word_set(stop))
         if not (self.random_state is None or isinstance(self.random_state, (int, np.integer))):
             params["random_state"] = None  # a RandomState object: only its use in fit() mattered
         return params

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from structnlp.features import _check_bool
+from structnlp.params import check_bool
 from topics._base import NADETopicModel
 
 __all__ = ["DocNADE", "DocNADENetwork"]
@@ -212,7 +212,7 @@ class DocNADE(NADETopicModel):
         self.progress = progress
 
     def _check_model_params(self) -> None:
-        _check_bool("DocNADE: bidirectional", self.bidirectional)
+        check_bool("DocNADE: bidirectional", self.bidirectional)
 
     def _build_network(self, n_words: int, docs: list, generator: torch.Generator) -> DocNADENetwork:
         network = self._network_for_arrays(n_words, {})

@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from structnlp.errors import ModelFileError, StructNLPError
-from structnlp.features import _check_bool, _check_choice, _check_int
+from structnlp.params import check_bool, check_choice, check_int
 from tsetlin.backend import BACKEND_CHOICES, load_backend, resolve_backend
 from tsetlin.explain import Explanation, FiredClause, Rule, feature_names_or_default
 
@@ -187,29 +187,29 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
-        _check_int("n_clauses", self.n_clauses, 2)
+        check_int("n_clauses", self.n_clauses, 2)
         if self.n_clauses % 2:
             raise StructNLPError(
                 f"n_clauses must be even (half vote for the class, half against), got {self.n_clauses}"
             )
-        _check_int("threshold", self.threshold, 1)
+        check_int("threshold", self.threshold, 1)
         _check_float("specificity", self.specificity, 1.0)
-        _check_int("n_epochs", self.n_epochs, 1)
-        _check_bool("weighted", self.weighted)
-        _check_int("max_included_literals", self.max_included_literals, 1, allow_none=True)
+        check_int("n_epochs", self.n_epochs, 1)
+        check_bool("weighted", self.weighted)
+        check_int("max_included_literals", self.max_included_literals, 1, allow_none=True)
         _check_float("clause_drop_p", self.clause_drop_p, 0.0, 1.0, high_open=True)
         _check_float("literal_drop_p", self.literal_drop_p, 0.0, 1.0, high_open=True)
-        _check_bool("boost_true_positive_feedback", self.boost_true_positive_feedback)
-        _check_bool("feature_negation", self.feature_negation)
-        _check_int("n_state_bits", self.n_state_bits, 2)
+        check_bool("boost_true_positive_feedback", self.boost_true_positive_feedback)
+        check_bool("feature_negation", self.feature_negation)
+        check_int("n_state_bits", self.n_state_bits, 2)
         if self.n_state_bits > 16:
             raise StructNLPError(f"n_state_bits must be <= 16, got {self.n_state_bits}")
         if self.binarize is not None:
             _check_float("binarize", self.binarize, -np.inf)
-        _check_choice("backend", self.backend, BACKEND_CHOICES)
+        check_choice("backend", self.backend, BACKEND_CHOICES)
         if self.n_jobs is not None and (not isinstance(self.n_jobs, numbers.Integral) or self.n_jobs == 0):
             raise StructNLPError(f"n_jobs must be None or a non-zero int, got {self.n_jobs!r}")
-        _check_int("verbose", int(self.verbose) if isinstance(self.verbose, bool) else self.verbose, 0)
+        check_int("verbose", int(self.verbose) if isinstance(self.verbose, bool) else self.verbose, 0)
 
     def _validate_X(self, X: Any, reset: bool) -> sp.csr_matrix:
         """Check X (0/1 matrix, dense or sparse) and return it as CSR with sorted unique indices."""
@@ -488,7 +488,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
             weight=abs(weight),
             positive=tuple(names[f] for f in np.flatnonzero(positive[c, j])),
             negated=tuple(names[f] for f in np.flatnonzero(negated[c, j])),
-            clause=j,
+            clause=int(j),
         )
 
     def explain(self, X_row: Any, feature_names: Sequence[str] | None = None) -> Explanation:
@@ -550,6 +550,23 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         """
         from structnlp.modelio import save_model
 
+        config, arrays = self._state()
+        save_model(path, model_class=MODEL_CLASS, format_version=FORMAT_VERSION, config=config, arrays=arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> TsetlinMachineClassifier:
+        """Load a model written by :meth:`save`; it predicts exactly as the saved one."""
+        from structnlp.modelio import load_model
+
+        model = load_model(path, expected_class=MODEL_CLASS, supported_versions={FORMAT_VERSION})
+        return cls._from_state(model.config, model.arrays, str(model.path))
+
+    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The JSON config and the arrays that describe the fitted model (what :meth:`save` writes).
+
+        Shared with :func:`tsetlin.pipeline.save_pipeline`, which stores them beside the
+        featurizer's vocabulary in one model directory.
+        """
         check_is_fitted(self)
         states = self.literal_states()
         states = states.astype(np.uint8) if self.n_state_bits <= 8 else states
@@ -565,31 +582,28 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
             n_iter=int(self.n_iter_),
             seed=int(self._seed),
         )
-        save_model(
-            path,
-            model_class=MODEL_CLASS,
-            format_version=FORMAT_VERSION,
-            config=config,
-            arrays={"ta_states": states, "clause_weights": self.clause_weights_, "clause_rng": self._rng},
-        )
+        arrays = {"ta_states": states, "clause_weights": self.clause_weights_, "clause_rng": self._rng}
+        return config, arrays
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> TsetlinMachineClassifier:
-        """Load a model written by :meth:`save`; it predicts exactly as the saved one."""
-        from structnlp.modelio import load_model
+    def _from_state(cls, cfg: Any, arrays: dict[str, np.ndarray], where: str) -> TsetlinMachineClassifier:
+        """Rebuild a fitted model from :meth:`_state`'s config and arrays, checking both.
+
+        ``where`` names the model directory in the :class:`ModelFileError` raised on damage.
+        """
         from tsetlin import cpu
 
-        model = load_model(path, expected_class=MODEL_CLASS, supported_versions={FORMAT_VERSION})
-        cfg, arrays = model.config, model.arrays
-        where = f"{model.path}"
         try:
             clf = cls(**{name: cfg[name] for name in _SAVED_PARAMS})
             clf._check_params()
             n_classes, n_features = len(cfg["classes"]), int(cfg["n_features_in"])
+            dtype = np.dtype(object) if cfg["classes_dtype"] == "object" else np.dtype(cfg["classes_dtype"])
+            n_iter, seed = int(cfg["n_iter"]), int(cfg["seed"])
+            feature_names_in = cfg.get("feature_names_in")
             states = arrays["ta_states"]
             weights = arrays["clause_weights"]
             rng = arrays["clause_rng"]
-        except (KeyError, TypeError, StructNLPError) as exc:
+        except (KeyError, TypeError, AttributeError, StructNLPError) as exc:
             raise ModelFileError(
                 f"{where}: incomplete or invalid TsetlinMachineClassifier config ({exc})"
             ) from None
@@ -600,14 +614,13 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
             raise ModelFileError(f"{where}: automaton states exceed {2**clf.n_state_bits - 1}")
         if np.any((weights == 0) | ((weights > 0) != (np.arange(clf.n_clauses) < clf.n_clauses // 2))):
             raise ModelFileError(f"{where}: clause weights have the wrong signs")
-        dtype = np.dtype(object) if cfg["classes_dtype"] == "object" else np.dtype(cfg["classes_dtype"])
         clf.classes_ = np.array(cfg["classes"], dtype=dtype)
         clf.n_features_in_ = n_features
-        if cfg.get("feature_names_in") is not None:
-            clf.feature_names_in_ = np.array(cfg["feature_names_in"], dtype=object)
+        if feature_names_in is not None:
+            clf.feature_names_in_ = np.array(feature_names_in, dtype=object)
         clf.backend_ = resolve_backend(clf.backend)
-        clf.n_iter_ = int(cfg["n_iter"])
-        clf._seed = int(cfg["seed"])
+        clf.n_iter_ = n_iter
+        clf._seed = seed
         clf._ta = cpu.states_to_planes(
             states.reshape(n_classes * clf.n_clauses, -1).astype(np.uint16), clf.n_state_bits
         )

@@ -114,7 +114,7 @@ class Rule:
             "weight": int(self.weight),
             "positive": list(self.positive),
             "negated": list(self.negated),
-            "clause": self.clause,
+            "clause": None if self.clause is None else int(self.clause),
         }
 
 
@@ -241,6 +241,21 @@ class Explanation:
         'a'
         """
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_html(self, document: str, **options: Any) -> str:
+        """A self-contained HTML report of ``document`` for a clinician.
+
+        The words that voted for / against the predicted class are highlighted; ``options``
+        go to :func:`tsetlin.report.render_html` (``featurizer``, ``rules``, ``title``, ...).
+
+        >>> e = Explanation("flu", {"flu": 2}, [FiredClause("flu", 2, Rule("flu", "for", 2, ("fever",)))])
+        >>> page = e.to_html("Fever <b>today</b>")
+        >>> '<mark class="vote-for"' in page, "&lt;b&gt;today&lt;/b&gt;" in page
+        (True, True)
+        """
+        from tsetlin.report import render_html
+
+        return render_html(self, document, **options)
 
 
 def _md(value: Any) -> str:

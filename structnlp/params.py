@@ -1,0 +1,55 @@
+"""Validation of estimator parameters, shared by the featurizers and the model families.
+
+scikit-learn estimators check their parameters in ``fit`` (never in ``__init__``); these
+helpers give every family the same clear messages naming the parameter and the bad value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from structnlp.errors import StructNLPError
+
+
+def is_int(value: Any) -> bool:
+    """True for Python and numpy integers, False for bools (which are ints to Python)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_bool(name: str, value: Any) -> None:
+    """Raise unless ``value`` is a bool.
+
+    >>> check_bool("lowercase", "yes")
+    Traceback (most recent call last):
+    structnlp.errors.StructNLPError: lowercase must be True or False, got 'yes'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise StructNLPError(f"{name} must be True or False, got {value!r}")
+
+
+def check_int(name: str, value: Any, low: int, allow_none: bool = False) -> None:
+    """Raise unless ``value`` is an int >= ``low`` (or None when ``allow_none``).
+
+    >>> check_int("min_df", 0, low=1)
+    Traceback (most recent call last):
+    structnlp.errors.StructNLPError: min_df must be an int >= 1, got 0
+    """
+    if value is None and allow_none:
+        return
+    if not is_int(value) or value < low:
+        none = "None or " if allow_none else ""
+        raise StructNLPError(f"{name} must be {none}an int >= {low}, got {value!r}")
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
+    """Raise unless ``value`` is one of ``choices``.
+
+    >>> check_choice("padding", "left", ("pre", "post"))
+    Traceback (most recent call last):
+    structnlp.errors.StructNLPError: padding must be one of 'pre', 'post', got 'left'
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise StructNLPError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
