@@ -68,9 +68,9 @@ SEED = 42
 
 #: Per data set: chi2 features kept (``features``), ``min_df`` of the bag of words, clauses
 #: per class, T, s and epochs of the Tsetlin Machines (``tmu_epochs`` for tmu, which is
-#: slow). ``quick`` takes about half an hour on 2 busy cores; T and s are the best of a
-#: small search on this machine (see docs/benchmarks.md), except the synthetic case's,
-#: which are the issue's.
+#: slow). ``quick`` takes about 20 minutes on 2 busy cores without tmu, 40 with it; T and
+#: s are the best of a small search on this machine (see docs/benchmarks.md), except the
+#: synthetic case's, which are the issue's.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         "medical_sample": dict(features=1000, min_df=2, clauses=200, T=400, s=2.0, epochs=15),
@@ -598,7 +598,11 @@ def main() -> None:
         "--gt-feedback", choices=["focused_negative_sampling", "uniform"], default="focused_negative_sampling"
     )
     parser.add_argument("--root", default=None, help="data root (default: $STRUCTNLP_DATA, ../shared/data)")
-    parser.add_argument("--cache-dir", type=Path, help="keep prepared features here (default: a temp folder)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="keep prepared features here (default: a temp folder); clear it after changing the featurizer",
+    )
     parser.add_argument("--run-timeout", type=float, default=None, help="seconds allowed per method run")
     parser.add_argument("--out", type=Path, help="write every figure (per epoch) to this JSON file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
