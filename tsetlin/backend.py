@@ -26,7 +26,7 @@ from types import ModuleType
 from structnlp.errors import StructNLPError
 
 #: Backends available in this version, name -> module implementing the kernels.
-BACKENDS = {"cpu": "tsetlin.cpu"}
+BACKENDS = {"cpu": "tsetlin.cpu", "gpu": "tsetlin.gpu"}
 #: Values accepted by the ``backend`` parameter.
 BACKEND_CHOICES = ("auto", "cpu", "gpu")
 
@@ -34,8 +34,10 @@ BACKEND_CHOICES = ("auto", "cpu", "gpu")
 def resolve_backend(name: str) -> str:
     """The backend that ``backend=name`` runs on: ``"auto"`` picks the fastest available.
 
-    >>> resolve_backend("auto"), resolve_backend("cpu")
-    ('cpu', 'cpu')
+    >>> resolve_backend("cpu")
+    'cpu'
+    >>> resolve_backend("auto") in ("cpu", "gpu")  # "gpu" when CuPy sees a CUDA device
+    True
     >>> resolve_backend("tpu")
     Traceback (most recent call last):
     ...
@@ -44,15 +46,13 @@ def resolve_backend(name: str) -> str:
     if not isinstance(name, str) or name not in BACKEND_CHOICES:
         raise StructNLPError(f"backend must be one of {', '.join(map(repr, BACKEND_CHOICES))}, got {name!r}")
     if name == "auto":
-        return "gpu" if "gpu" in BACKENDS and _cuda_available() else "cpu"
-    if name not in BACKENDS:
+        return "gpu" if _cuda_available() else "cpu"
+    if name == "gpu" and not _cuda_available():
         if importlib.util.find_spec("cupy") is None:
             raise StructNLPError(
                 "backend='gpu' needs CuPy and a CUDA device (pip install 'structnlp[gpu]'); use backend='cpu'"
             )
-        raise StructNLPError(
-            "this version of structnlp has no GPU backend for the Tsetlin Machine; use backend='cpu'"
-        )
+        raise StructNLPError("backend='gpu': CuPy is installed but sees no CUDA device; use backend='cpu'")
     return name
 
 

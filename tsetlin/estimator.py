@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -399,7 +400,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         postings_per_feature = (pos_ptr[-1] + neg_ptr[-1]) / max(self.n_features_in_, 1)
         index_cost = Xc.nnz / max(Xc.shape[0], 1) * postings_per_feature
         threads = _n_threads(self.n_jobs)
-        if index_cost <= votes.size:
+        if index_cost <= votes.size and not getattr(kernels, "DENSE_PREDICTION", False):
             return kernels.class_sums_index(indptr, indices, self._index, votes, n_classes, threads)
         return kernels.class_sums_dense(self._ta, votes, indptr, indices, n_classes, threads)
 
@@ -554,12 +555,21 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         save_model(path, model_class=MODEL_CLASS, format_version=FORMAT_VERSION, config=config, arrays=arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> TsetlinMachineClassifier:
-        """Load a model written by :meth:`save`; it predicts exactly as the saved one."""
+    def load(cls, path: str | os.PathLike, backend: str | None = None) -> TsetlinMachineClassifier:
+        """Load a model written by :meth:`save`; it predicts exactly as the saved one.
+
+        ``backend`` overrides the saved ``backend`` parameter. Every backend computes the same
+        results, so a model trained on a GPU is used on a CPU-only machine as it is: a saved
+        ``"gpu"`` falls back to the CPU there, with a warning.
+        """
         from structnlp.modelio import load_model
 
         model = load_model(path, expected_class=MODEL_CLASS, supported_versions={FORMAT_VERSION})
-        return cls._from_state(model.config, model.arrays, str(model.path))
+        config = dict(model.config)
+        if backend is not None:
+            check_choice("backend", backend, BACKEND_CHOICES)
+            config["backend"] = backend
+        return cls._from_state(config, model.arrays, str(model.path), strict_backend=backend is not None)
 
     def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """The JSON config and the arrays that describe the fitted model (what :meth:`save` writes).
@@ -586,10 +596,13 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         return config, arrays
 
     @classmethod
-    def _from_state(cls, cfg: Any, arrays: dict[str, np.ndarray], where: str) -> TsetlinMachineClassifier:
+    def _from_state(
+        cls, cfg: Any, arrays: dict[str, np.ndarray], where: str, strict_backend: bool = False
+    ) -> TsetlinMachineClassifier:
         """Rebuild a fitted model from :meth:`_state`'s config and arrays, checking both.
 
         ``where`` names the model directory in the :class:`ModelFileError` raised on damage.
+        A saved backend that this machine lacks falls back to the CPU unless ``strict_backend``.
         """
         from tsetlin import cpu
 
@@ -618,7 +631,17 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         clf.n_features_in_ = n_features
         if feature_names_in is not None:
             clf.feature_names_in_ = np.array(feature_names_in, dtype=object)
-        clf.backend_ = resolve_backend(clf.backend)
+        try:
+            clf.backend_ = resolve_backend(clf.backend)
+        except StructNLPError:
+            if strict_backend:
+                raise
+            warnings.warn(
+                f"{where}: saved with backend={clf.backend!r}, which this machine lacks; "
+                "using the CPU backend (same results)",
+                stacklevel=3,
+            )
+            clf.backend_ = "cpu"
         clf.n_iter_ = n_iter
         clf._seed = seed
         clf._ta = cpu.states_to_planes(

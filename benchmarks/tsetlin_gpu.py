@@ -1,0 +1,161 @@
+"""GPU checks of the Tsetlin Machine in one run: the GPU tests, then GPU vs CPU at IMDb size.
+
+Run on a machine with CuPy and a CUDA device, from the repository root::
+
+    python benchmarks/tsetlin_vs_peers.py --datasets imdb synthetic --methods tm --cache-dir DIR  # once
+    python benchmarks/tsetlin_gpu.py --data DIR --out gpu.json
+
+``--data`` is the folder of prepared features that ``tsetlin_vs_peers.py --cache-dir`` writes (one
+sub-folder per data set); without it a synthetic IMDb-sized problem is generated. For each data
+set the script trains the same model on both backends from the same ``random_state``, epoch by
+epoch, checks that the automata are identical after every epoch, and reports seconds per epoch,
+prediction time and accuracy, with the GPU/CPU speed-up. It takes 2-4 minutes on an H100/H200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tsetlin import TsetlinMachineClassifier  # noqa: E402
+
+#: The quick preset of tsetlin_vs_peers.py for the data sets measured here.
+SETTINGS = {
+    "imdb-k5000-mindf5": dict(n_clauses=2000, threshold=4000, specificity=2.0),
+    "synthetic-16000x5000-w150": dict(n_clauses=2000, threshold=100, specificity=15.0),
+}
+
+
+def run_gpu_tests() -> dict[str, Any]:
+    """The GPU tests (and the CPU mirror of the kernels), as pytest reports them."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_tsetlin_gpu.py"],
+        capture_output=True,
+        text=True,
+    )
+    tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-2000:]
+    print(proc.stdout[-4000:], proc.stderr[-2000:], sep="\n", flush=True)
+    return {"returncode": proc.returncode, "summary": tail, "seconds": round(time.perf_counter() - start, 1)}
+
+
+def load(folder: Path) -> tuple[sp.csr_matrix, np.ndarray, sp.csr_matrix, np.ndarray]:
+    return (
+        sp.load_npz(folder / "X_train.npz").tocsr(),
+        np.load(folder / "y_train.npy", allow_pickle=False),
+        sp.load_npz(folder / "X_test.npz").tocsr(),
+        np.load(folder / "y_test.npy", allow_pickle=False),
+    )
+
+
+def synthetic(n_docs: int = 27000, n_features: int = 5000, words: int = 150, seed: int = 0):
+    """IMDb-sized sparse documents: a few class words per document among common noise words."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n_docs)
+    rows = np.repeat(np.arange(n_docs), words)
+    cols = rng.zipf(1.3, size=n_docs * words) % n_features
+    signal = rng.random(n_docs * words) < 0.05
+    cols[signal] = (cols[signal] // 2) * 2 + np.repeat(y, words)[signal]
+    X = sp.csr_matrix((np.ones(rows.size, dtype=np.uint8), (rows, cols)), shape=(n_docs, n_features))
+    X.data[:] = 1
+    return X[:25000], y[:25000], X[25000:], y[25000:]
+
+
+def timed_epochs(params: dict[str, Any], backend: str, X, y, Xt, yt, n_epochs: int) -> tuple[list, Any]:
+    """Per-epoch seconds and the model after each epoch (its automata states)."""
+    clf = TsetlinMachineClassifier(n_epochs=1, backend=backend, random_state=42, **params)
+    seconds, states = [], []
+    for epoch in range(n_epochs):
+        start = time.perf_counter()
+        if epoch == 0:
+            clf.fit(X, y)
+        else:
+            clf.partial_fit(X, y)
+        seconds.append(time.perf_counter() - start)
+        states.append(clf.literal_states())
+    start = time.perf_counter()
+    accuracy = float((clf.predict(Xt) == yt).mean())
+    predict = time.perf_counter() - start
+    return {
+        "epoch_seconds": [round(s, 3) for s in seconds],
+        "accuracy": accuracy,
+        "predict_seconds": round(predict, 3),
+    }, states
+
+
+def compare(name: str, X, y, Xt, yt, params: dict[str, Any], n_epochs: int) -> dict[str, Any]:
+    print(
+        f"\n== {name}: {X.shape[0]} x {X.shape[1]}, {X.nnz / X.shape[0]:.0f} words/doc, {params}", flush=True
+    )
+    gpu, gpu_states = timed_epochs(params, "gpu", X, y, Xt, yt, n_epochs)
+    print("gpu", gpu, flush=True)
+    cpu, cpu_states = timed_epochs(params, "cpu", X, y, Xt, yt, n_epochs)
+    print("cpu", cpu, flush=True)
+    identical = [bool(np.array_equal(a, b)) for a, b in zip(gpu_states, cpu_states, strict=True)]
+    steady_gpu = float(np.mean(gpu["epoch_seconds"][1:] or gpu["epoch_seconds"]))
+    steady_cpu = float(np.mean(cpu["epoch_seconds"][1:] or cpu["epoch_seconds"]))
+    result = {
+        "data": name,
+        "shape": list(X.shape),
+        "params": params,
+        "gpu": gpu,
+        "cpu": cpu,
+        "identical_states_per_epoch": identical,
+        "epoch_speedup": round(steady_cpu / steady_gpu, 1),
+        "predict_speedup": round(cpu["predict_seconds"] / max(gpu["predict_seconds"], 1e-9), 1),
+    }
+    print(
+        json.dumps(
+            {k: result[k] for k in ("identical_states_per_epoch", "epoch_speedup", "predict_speedup")}
+        ),
+        flush=True,
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, help="folder of prepared features (tsetlin_vs_peers.py --cache-dir)"
+    )
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--skip-tests", action="store_true")
+    parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    args = parser.parse_args()
+    report: dict[str, Any] = {"cpus": os.cpu_count()}
+    try:
+        import cupy
+
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        report["device"] = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+    except Exception as exc:  # no CuPy or no device: say so and stop
+        raise SystemExit(f"needs CuPy and a CUDA device: {exc}") from None
+    if not args.skip_tests:
+        report["tests"] = run_gpu_tests()
+    report["runs"] = []
+    names = [n for n in SETTINGS if args.data and (args.data / n).is_dir()]
+    for name in names:
+        report["runs"].append(compare(name, *load(args.data / name), SETTINGS[name], args.epochs))
+    if not names:
+        report["runs"].append(
+            compare("synthetic-imdb-size", *synthetic(), SETTINGS["imdb-k5000-mindf5"], args.epochs)
+        )
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
