@@ -131,7 +131,22 @@ def test_type_i_feedback_with_s_equal_one(boost):
     carry, carry2 = np.empty(L, np.uint64), np.empty(L, np.uint64)
     fired = ta.copy()
     cpu._type_i(
-        fired, 0, True, _packed(x), valid, valid, pool, rng_state, boost, -1, carry, carry2, bits, L, L // 2
+        fired,
+        0,
+        True,
+        _packed(x),
+        valid,
+        valid,
+        pool,
+        rng_state,
+        boost,
+        -1,
+        carry,
+        carry2,
+        carry,
+        bits,
+        L,
+        L // 2,
     )
     up = (
         literal if boost else np.zeros_like(literal)
@@ -139,7 +154,22 @@ def test_type_i_feedback_with_s_equal_one(boost):
     assert np.array_equal(cpu.planes_to_states(fired, F)[0], states + up - ~literal)
     silent = ta.copy()
     cpu._type_i(
-        silent, 0, False, _packed(x), valid, valid, pool, rng_state, boost, -1, carry, carry2, bits, L, L // 2
+        silent,
+        0,
+        False,
+        _packed(x),
+        valid,
+        valid,
+        pool,
+        rng_state,
+        boost,
+        -1,
+        carry,
+        carry2,
+        carry,
+        bits,
+        L,
+        L // 2,
     )
     assert np.array_equal(cpu.planes_to_states(silent, F)[0], states - 1)
 
@@ -166,6 +196,7 @@ def test_type_i_feedback_selects_literals_at_rate_one_over_s():
             -1,
             carry,
             carry2,
+            carry,
             bits,
             L,
             L // 2,
@@ -182,7 +213,20 @@ def test_type_ii_feedback_raises_excluded_false_literals_only():
     literal = np.concatenate([x, ~x])
     ta, valid, rng_state = _one_clause(states, bits)
     L = ta.shape[2]
-    cpu._type_ii(ta, 0, _packed(x), valid, valid, rng_state, -1, np.empty(L, np.uint64), bits, L, L // 2)
+    cpu._type_ii(
+        ta,
+        0,
+        _packed(x),
+        valid,
+        valid,
+        rng_state,
+        -1,
+        np.empty(L, np.uint64),
+        np.empty(L, np.uint64),
+        bits,
+        L,
+        L // 2,
+    )
     expected = states + (~literal & (states < 8))
     assert np.array_equal(cpu.planes_to_states(ta, F)[0], expected)
 
@@ -194,7 +238,7 @@ def test_literal_budget_limits_new_includes():
     ta, valid, rng_state = _one_clause(states, bits)
     L = ta.shape[2]
     masks = valid.copy()
-    cpu._limit_new_includes(ta, 0, masks, budget, rng_state, bits, L)
+    cpu._limit_new_includes(ta, 0, masks, budget, rng_state, bits, L, np.empty(L, np.uint64))
     carry = masks.copy()
     cpu._inc_planes(ta[0], carry, bits, L)
     after = cpu.planes_to_states(ta, F)[0]

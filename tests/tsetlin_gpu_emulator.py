@@ -33,28 +33,25 @@ def _rotl(w: int, rot: int) -> int:
     return ((w << rot) | (w >> ((64 - rot) & 63))) & M64
 
 
-def _increment_word(row: np.ndarray, B: int, k: int, c: int) -> None:
+def _update_word(row: np.ndarray, B: int, k: int, up: int, down: int) -> None:
+    """``update_word``: +1 on the automata flagged in ``up``, then -1 on those in ``down``, saturating."""
+    if not (up | down):
+        return
+    t = [int(row[b, k]) for b in range(B)]
+    c = up
     for b in range(B):
-        if not c:
-            break
-        t = int(row[b, k])
-        row[b, k] = t ^ c
-        c &= t
+        if c:
+            t[b], c = t[b] ^ c, c & t[b]
     if c:
-        for b in range(B):
-            row[b, k] = int(row[b, k]) | c
-
-
-def _decrement_word(row: np.ndarray, B: int, k: int, c: int) -> None:
+        t = [v | c for v in t]
+    c = down
     for b in range(B):
-        if not c:
-            break
-        t = int(row[b, k])
-        row[b, k] = t ^ c
-        c &= ~t & M64
+        if c:
+            t[b], c = t[b] ^ c, c & ~t[b] & M64
     if c:
-        for b in range(B):
-            row[b, k] = int(row[b, k]) & ~c & M64
+        t = [v & ~c & M64 for v in t]
+    for b in range(B):
+        row[b, k] = t[b]
 
 
 def _literal_word(x: list[int], valid: np.ndarray, k: int, W: int) -> int:
@@ -77,29 +74,32 @@ def _limit_new_includes(
 ) -> None:
     L = row.shape[1]
     top = row[B - 1]
-
-    def crossing(k: int) -> int:
-        cross = masks[k] & ~int(top[k]) & M64
+    cross = []
+    for k in range(L):
+        c = masks[k] & ~int(top[k]) & M64
         for b in range(B - 1):
-            cross &= int(row[b, k])
-        return cross
-
+            c &= int(row[b, k])
+        cross.append(c)
     included = sum(int(top[k]).bit_count() for k in range(L))
-    candidates = sum(crossing(k).bit_count() for k in range(L))
+    candidates = sum(c.bit_count() for c in cross)
     room = budget - included
     if candidates <= room:
         return
-    need, remaining = max(room, 0), candidates
     for k in range(L):
-        cross = crossing(k)
-        while cross:
-            bit = cross & (~cross + 1) & M64
-            cross &= cross - 1
-            if _unit(rng, g) * remaining < need:
-                need -= 1
-            else:
-                masks[k] &= ~bit & M64
-            remaining -= 1
+        masks[k] &= ~cross[k] & M64
+    for t in range(max(room, 0)):
+        j = int(_unit(rng, g) * (candidates - t))
+        for k in range(L):
+            n = cross[k].bit_count()
+            if j < n:
+                w = cross[k]
+                for _ in range(j):
+                    w &= w - 1
+                bit = w & (~w + 1) & M64
+                cross[k] &= ~bit & M64
+                masks[k] |= bit
+                break
+            j -= n
 
 
 def _owned(first: int, n_clauses: int, warp: int, n_warps: int) -> range:
@@ -175,7 +175,7 @@ def train_epoch(
                     rot, off = r & 63, (r >> 6) % (pool.size - L + 1)
                     if type_i and not on:
                         for k in range(L):
-                            _decrement_word(row, B, k, _rotl(int(pool[off + k]), rot) & int(la[k]))
+                            _update_word(row, B, k, 0, _rotl(int(pool[off + k]), rot) & int(la[k]))
                         continue
                     if type_i:
                         up = []
@@ -187,8 +187,7 @@ def train_epoch(
                         for k in range(L):
                             lit = _literal_word(x, valid, k, W)
                             sel = _rotl(int(pool[off + k]), rot)
-                            _increment_word(row, B, k, up[k])
-                            _decrement_word(row, B, k, ~lit & int(la[k]) & sel & M64)
+                            _update_word(row, B, k, up[k], ~lit & int(la[k]) & sel & M64)
                         if weighted:
                             weights[g] += away
                     else:
@@ -199,6 +198,6 @@ def train_epoch(
                         if budget >= 0:
                             _limit_new_includes(row, up, budget, rng, g, B)
                         for k in range(L):
-                            _increment_word(row, B, k, up[k])
+                            _update_word(row, B, k, up[k], 0)
                         if weighted and weights[g] * away > 1:
                             weights[g] -= away

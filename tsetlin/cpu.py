@@ -519,43 +519,47 @@ def _fires_summary(ta, g, top, summary, x, la, W):
 
 
 @njit(cache=True)
-def _limit_new_includes(ta, g, masks, budget, rng, B, L):
+def _limit_new_includes(ta, g, masks, budget, rng, B, L, cross):
     """Clear bits of ``masks`` so that incrementing by them keeps the clause within ``budget``.
 
     The literals that an increment would newly include (state just below the threshold)
-    are kept in a uniformly random subset of the size still allowed (selection sampling);
-    the others are not incremented this time.
+    are kept in a uniformly random subset of the size still allowed, drawn without
+    replacement one literal at a time (as many draws as literals kept, so a clause at its
+    budget costs no random numbers); the others are not incremented this time. ``cross`` is
+    scratch space of ``L`` words.
     """
     top = B - 1
     included = 0
     candidates = 0
     for k in range(L):
         included += int(_popcount(ta[g, top, k]))
-        cross = masks[k] & ~ta[g, top, k]
+        c = masks[k] & ~ta[g, top, k]
         for b in range(top):
-            cross &= ta[g, b, k]
-        candidates += int(_popcount(cross))
+            c &= ta[g, b, k]
+        cross[k] = c
+        candidates += int(_popcount(c))
     room = budget - included
     if candidates <= room:
         return
-    need = max(room, 0)
-    remaining = candidates
     for k in range(L):
-        cross = masks[k] & ~ta[g, top, k]
-        for b in range(top):
-            cross &= ta[g, b, k]
-        while cross:
-            bit = cross & (~cross + _U1)
-            cross &= cross - _U1
-            if _unit(rng, g) * remaining < need:
-                need -= 1
-            else:
-                masks[k] &= ~bit
-            remaining -= 1
+        masks[k] &= ~cross[k]
+    for t in range(max(room, 0)):
+        j = int(_unit(rng, g) * (candidates - t))
+        for k in range(L):
+            n = int(_popcount(cross[k]))
+            if j < n:
+                w = cross[k]
+                for _ in range(j):
+                    w &= w - _U1
+                bit = w & (~w + _U1)
+                cross[k] &= ~bit
+                masks[k] |= bit
+                break
+            j -= n
 
 
 @njit(cache=True)
-def _type_i(ta, g, fired, x, valid, la, pool, rng, boost, budget, carry, carry2, B, L, W):
+def _type_i(ta, g, fired, x, valid, la, pool, rng, boost, budget, carry, carry2, spare, B, L, W):
     """Type I feedback: reinforce a firing clause's true literals; forget at rate 1/s."""
     r = _next(rng, g)
     rot = r & _U63
@@ -572,20 +576,20 @@ def _type_i(ta, g, fired, x, valid, la, pool, rng, boost, budget, carry, carry2,
         carry[k] = lit & la[k] if boost else lit & la[k] & ~sel
         carry2[k] = ~lit & la[k] & sel
     if budget >= 0:
-        _limit_new_includes(ta, g, carry, budget, rng, B, L)
+        _limit_new_includes(ta, g, carry, budget, rng, B, L, spare)
     _inc_planes(row, carry, B, L)
     _dec_planes(row, carry2, B, L)
 
 
 @njit(cache=True)
-def _type_ii(ta, g, x, valid, la, rng, budget, carry, B, L, W):
+def _type_ii(ta, g, x, valid, la, rng, budget, carry, spare, B, L, W):
     """Type II feedback on a firing clause: step its excluded false literals towards include."""
     top = B - 1
     for k in range(L):
         lit = x[k] if k < W else ~x[k - W] & valid[k]
         carry[k] = ~lit & la[k] & ~ta[g, top, k]
     if budget >= 0:
-        _limit_new_includes(ta, g, carry, budget, rng, B, L)
+        _limit_new_includes(ta, g, carry, budget, rng, B, L, spare)
     _inc_planes(ta[g], carry, B, L)
 
 
@@ -610,6 +614,7 @@ def _update_class(
     outputs,
     carry,
     carry2,
+    carry3,
 ):
     """Evaluate the clauses of class ``cls`` on ``x``, then give each its feedback."""
     B, L = ta.shape[1], ta.shape[2]
@@ -636,13 +641,13 @@ def _update_class(
         fired = outputs[j] != 0
         away = 1 if j < half else -1  # moves a weight away from zero
         if type_i:
-            _type_i(ta, g, fired, x, valid, la, pool, rng, boost, budget, carry, carry2, B, L, W)
+            _type_i(ta, g, fired, x, valid, la, pool, rng, boost, budget, carry, carry2, carry3, B, L, W)
             if fired:
                 _refresh_summary(ta, g, top, summary, L)
                 if weighted:
                     weights[g] += away
         else:
-            _type_ii(ta, g, x, valid, la, rng, budget, carry, B, L, W)
+            _type_ii(ta, g, x, valid, la, rng, budget, carry, carry3, B, L, W)
             _refresh_summary(ta, g, top, summary, L)
             if weighted and weights[g] * away > 1:
                 weights[g] -= away
@@ -679,6 +684,7 @@ def train_worker(
     outputs = np.zeros(n_clauses, dtype=np.bool_)
     carry = np.empty(L, dtype=np.uint64)
     carry2 = np.empty(L, dtype=np.uint64)
+    carry3 = np.empty(L, dtype=np.uint64)
     for step in range(order.size):
         i = order[step]
         target = y[i]
@@ -709,6 +715,7 @@ def train_worker(
                 outputs,
                 carry,
                 carry2,
+                carry3,
             )
         if mine_negative:
             _update_class(
@@ -731,6 +738,7 @@ def train_worker(
                 outputs,
                 carry,
                 carry2,
+                carry3,
             )
 
 

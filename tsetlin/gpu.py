@@ -23,7 +23,8 @@ ever touched by one warp (no cross-block coherence to worry about). Per sample:
 
 The class sums are triple-buffered so that one barrier per sample suffices (a buffer is cleared
 two samples before it is reused). The barrier is a software one, which needs every block to be
-resident: the grid has one block per multiprocessor.
+resident: the grid has one block of 1,024 threads per multiprocessor, and the kernel is
+compiled to fit one such block per multiprocessor (``__launch_bounds__``).
 
 Prediction evaluates each clause's include mask against a document's bits in shared memory,
 one thread block per document.
@@ -52,6 +53,7 @@ __all__ = [
 DENSE_PREDICTION = True
 
 _BLOCK = 256
+_TRAIN_BLOCK = 1024
 _SHARED_LIMIT = 48 * 1024
 
 _SOURCE = r"""
@@ -77,23 +79,37 @@ __device__ __forceinline__ u64 rotl(u64 w, u64 rot) {
     return (w << rot) | (w >> ((64 - rot) & 63));
 }
 
-/* Bit-sliced saturating +1 / -1 of the automata flagged in c, word k of one clause's planes. */
-__device__ __forceinline__ void increment_word(u64* row, int B, int L, int k, u64 c) {
-    for (int b = 0; b < B && c; ++b) {
-        u64 t = row[(i64)b * L + k];
-        row[(i64)b * L + k] = t ^ c;
-        c &= t;
-    }
-    if (c) for (int b = 0; b < B; ++b) row[(i64)b * L + k] |= c;
-}
+#define MAX_BITS 16
 
-__device__ __forceinline__ void decrement_word(u64* row, int B, int L, int k, u64 c) {
-    for (int b = 0; b < B && c; ++b) {
-        u64 t = row[(i64)b * L + k];
-        row[(i64)b * L + k] = t ^ c;
-        c &= ~t;
+/* Bit-sliced saturating +1 (automata flagged in `up`), then -1 (flagged in `down`), of word k of
+   one clause's planes. All planes are loaded at once (one memory latency, not one per plane),
+   the carries ripple in registers, and only the planes that changed are stored. */
+__device__ __forceinline__ void update_word(u64* row, int B, int L, int k, u64 up, u64 down) {
+    if (!(up | down)) return;
+    u64 t[MAX_BITS];
+    unsigned changed = 0;
+#pragma unroll
+    for (int b = 0; b < MAX_BITS; ++b) if (b < B) t[b] = row[(i64)b * L + k];
+    u64 c = up;
+#pragma unroll
+    for (int b = 0; b < MAX_BITS; ++b)
+        if (b < B && c) { u64 old = t[b]; t[b] = old ^ c; c &= old; changed |= 1u << b; }
+    if (c) {  /* saturated at the top state */
+#pragma unroll
+        for (int b = 0; b < MAX_BITS; ++b) if (b < B) t[b] |= c;
+        changed = ~0u;
     }
-    if (c) for (int b = 0; b < B; ++b) row[(i64)b * L + k] &= ~c;
+    c = down;
+#pragma unroll
+    for (int b = 0; b < MAX_BITS; ++b)
+        if (b < B && c) { u64 old = t[b]; t[b] = old ^ c; c &= ~old; changed |= 1u << b; }
+    if (c) {  /* saturated at state 0 */
+#pragma unroll
+        for (int b = 0; b < MAX_BITS; ++b) if (b < B) t[b] &= ~c;
+        changed = ~0u;
+    }
+#pragma unroll
+    for (int b = 0; b < MAX_BITS; ++b) if (b < B && (changed >> b & 1u)) row[(i64)b * L + k] = t[b];
 }
 
 __device__ __forceinline__ u64 literal_word(const u64* x, const u64* valid, int k, int W) {
@@ -104,6 +120,7 @@ __device__ __forceinline__ u64 literal_word(const u64* x, const u64* valid, int 
 __device__ __forceinline__ bool warp_fires(const u64* top, const u64* la, const u64* x,
                                            int L, int W, int lane) {
     u64 bad = 0;
+#pragma unroll 4
     for (int k = lane; k < L; k += 32) {
         u64 inc = top[k] & la[k];
         bad |= k < W ? (inc & ~x[k]) : (inc & x[k - W]);
@@ -111,29 +128,34 @@ __device__ __forceinline__ bool warp_fires(const u64* top, const u64* la, const 
     return !__any_sync(FULL, bad != 0);
 }
 
-/* The CPU backend's _limit_new_includes, run by one lane over the clause's words in order. */
-__device__ void limit_new_includes(u64* row, u64* masks, int budget, u64* rng, int g, int B, int L) {
+/* The CPU backend's _limit_new_includes, run by one lane; `cross` is scratch space of L words. */
+__device__ void limit_new_includes(u64* row, u64* masks, int budget, u64* rng, int g, int B, int L,
+                                   u64* cross) {
     const u64* top = row + (i64)(B - 1) * L;
     long included = 0, candidates = 0;
     for (int k = 0; k < L; ++k) {
         included += __popcll(top[k]);
-        u64 cross = masks[k] & ~top[k];
-        for (int b = 0; b < B - 1; ++b) cross &= row[(i64)b * L + k];
-        candidates += __popcll(cross);
+        u64 c = masks[k] & ~top[k];
+        for (int b = 0; b < B - 1; ++b) c &= row[(i64)b * L + k];
+        cross[k] = c;
+        candidates += __popcll(c);
     }
     long room = budget - included;
     if (candidates <= room) return;
-    long need = room > 0 ? room : 0;
-    long remaining = candidates;
-    for (int k = 0; k < L; ++k) {
-        u64 cross = masks[k] & ~top[k];
-        for (int b = 0; b < B - 1; ++b) cross &= row[(i64)b * L + k];
-        while (cross) {
-            u64 bit = cross & (~cross + 1);
-            cross &= cross - 1;
-            if (unit_random(rng, g) * (double)remaining < (double)need) need -= 1;
-            else masks[k] &= ~bit;
-            remaining -= 1;
+    for (int k = 0; k < L; ++k) masks[k] &= ~cross[k];
+    for (long t = 0; t < room; ++t) {
+        long j = (long)(unit_random(rng, g) * (double)(candidates - t));
+        for (int k = 0; k < L; ++k) {
+            long n = __popcll(cross[k]);
+            if (j < n) {
+                u64 w = cross[k];
+                for (long q = 0; q < j; ++q) w &= w - 1;
+                u64 bit = w & (~w + 1);
+                cross[k] &= ~bit;
+                masks[k] |= bit;
+                break;
+            }
+            j -= n;
         }
     }
 }
@@ -171,7 +193,7 @@ __device__ __forceinline__ int first_owned(int first, int warp, int n_warps) {
     return first + ((warp - first % n_warps) % n_warps + n_warps) % n_warps;
 }
 
-extern "C" __global__ void tm_train_epoch(
+extern "C" __global__ void __launch_bounds__(1024, 1) tm_train_epoch(
     u64* ta, int* weights, u64* rng, unsigned char* fired,
     const i64* indptr, const i64* indices, const int* y, const i64* order, const int* other,
     const unsigned char* clause_active, const u64* la, const u64* valid, const u64* pool, i64 pool_size,
@@ -184,7 +206,8 @@ extern "C" __global__ void tm_train_epoch(
     const int warp = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     const int n_warps = (gridDim.x * blockDim.x) >> 5;
     const int half = n_clauses / 2;
-    u64* carry = scratch + (i64)warp * L;
+    u64* carry = scratch + (i64)warp * 2 * L;
+    u64* cross = carry + L;
     for (i64 step = 0; step < n_steps; ++step) {
         const i64 i = order[step];
         const int cls[2] = {y[i], other[step]};
@@ -230,7 +253,7 @@ extern "C" __global__ void tm_train_epoch(
                     const u64 rot = r & 63;
                     const i64 off = (i64)((r >> 6) % (u64)(pool_size - L + 1));
                     for (int k = lane; k < L; k += 32)
-                        decrement_word(row, B, L, k, rotl(pool[off + k], rot) & la[k]);
+                        update_word(row, B, L, k, 0, rotl(pool[off + k], rot) & la[k]);
                     continue;
                 }
                 if (type_i) {                             /* Type Ia */
@@ -242,15 +265,14 @@ extern "C" __global__ void tm_train_epoch(
                             carry[k] = boost ? lit : lit & ~rotl(pool[off + k], rot);
                         }
                         __syncwarp();
-                        if (lane == 0) limit_new_includes(row, carry, budget, rng, g, B, L);
+                        if (lane == 0) limit_new_includes(row, carry, budget, rng, g, B, L, cross);
                         __syncwarp();
                     }
                     for (int k = lane; k < L; k += 32) {
                         const u64 lit = literal_word(x, valid, k, W);
                         const u64 sel = rotl(pool[off + k], rot);
                         const u64 up = budget >= 0 ? carry[k] : (boost ? lit & la[k] : lit & la[k] & ~sel);
-                        increment_word(row, B, L, k, up);
-                        decrement_word(row, B, L, k, ~lit & la[k] & sel);
+                        update_word(row, B, L, k, up, ~lit & la[k] & sel);
                     }
                     if (lane == 0 && weighted) weights[g] += away;
                 } else {                                  /* Type II */
@@ -258,12 +280,12 @@ extern "C" __global__ void tm_train_epoch(
                         for (int k = lane; k < L; k += 32)
                             carry[k] = ~literal_word(x, valid, k, W) & la[k] & ~top[k];
                         __syncwarp();
-                        if (lane == 0) limit_new_includes(row, carry, budget, rng, g, B, L);
+                        if (lane == 0) limit_new_includes(row, carry, budget, rng, g, B, L, cross);
                         __syncwarp();
-                        for (int k = lane; k < L; k += 32) increment_word(row, B, L, k, carry[k]);
+                        for (int k = lane; k < L; k += 32) update_word(row, B, L, k, carry[k], 0);
                     } else {
                         for (int k = lane; k < L; k += 32)
-                            increment_word(row, B, L, k, ~literal_word(x, valid, k, W) & la[k] & ~top[k]);
+                            update_word(row, B, L, k, ~literal_word(x, valid, k, W) & la[k] & ~top[k], 0);
                     }
                     if (lane == 0 && weighted && weights[g] * away > 1) weights[g] -= away;
                 }
@@ -383,7 +405,7 @@ def train_epoch(
     d_fired = cp.zeros(C, dtype=cp.uint8)
     d_sums = cp.zeros(6, dtype=cp.int32)
     d_barrier = cp.zeros(2, dtype=cp.uint32)
-    d_scratch = cp.zeros(n_blocks * (_BLOCK // 32) * L, dtype=cp.uint64)
+    d_scratch = cp.zeros(n_blocks * (_TRAIN_BLOCK // 32) * 2 * L, dtype=cp.uint64)
     d_pool = cp.asarray(pool)
     args = (
         d_ta,
@@ -412,7 +434,7 @@ def train_epoch(
         d_barrier,
         d_scratch,
     )
-    train((n_blocks,), (_BLOCK,), args, shared_mem=shared)
+    train((n_blocks,), (_TRAIN_BLOCK,), args, shared_mem=shared)
     ta[...] = d_ta.get()
     weights[...] = d_weights.get()
     rng[...] = d_rng.get()
