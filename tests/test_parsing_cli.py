@@ -1,0 +1,101 @@
+"""``structnlp parse``, ``parse train`` and ``parse eval`` through ``structnlp.cli.main``; the demo."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from parsing import load_parser
+from structnlp.cli import main
+
+SENTENCES = ["the cat saw a dog .", "a dog chased the cat", "my sister found the red ball ."] * 6
+FAST = ["--hidden-size", "16", "--layers", "1", "--heads", "2", "--max-steps", "4", "--min-count", "1"]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("parse-cli")
+    corpus = folder / "raw.txt"
+    corpus.write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
+    out = folder / "model"
+    code = main(["parse", "train", "--corpus", str(corpus), "--out", str(out), "--device", "cpu", *FAST])
+    assert code == 0
+    return out
+
+
+def _stdin(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_train_writes_a_parser(model, capsys):
+    parser = load_parser(model)
+    assert type(parser).__name__ == "StructFormerParser" and parser.hidden_size == 16 and parser.n_steps_ == 4
+
+
+def test_parse_formats(model, monkeypatch, capsys):
+    parser = load_parser(model)
+    _stdin(monkeypatch, b"the cat saw a dog.\n\nmy sister found it\n")
+    assert main(["parse", "--model", str(model)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        parser.parse("the cat saw a dog.").to_brackets(),
+        parser.parse("my sister found it").to_brackets(),
+    ]
+    _stdin(monkeypatch, b"the cat saw a dog .\n")
+    assert main(["parse", "--model", str(model), "--format", "json", "--tokenized"]) == 0
+    assert json.loads(capsys.readouterr().out) == parser.parse("the cat saw a dog .".split()).to_dict()
+    _stdin(monkeypatch, b"a dog\n")
+    assert main(["parse", "--model", str(model), "--format", "conllu"]) == 0
+    assert capsys.readouterr().out.startswith("# sent_id = 1\n# text = a dog\n# tree = (a dog)\n1\ta\t")
+
+
+def test_parse_reads_files_and_refuses_non_utf8(model, tmp_path, monkeypatch, capsys):
+    good = tmp_path / "in.txt"
+    good.write_text("a dog\n", encoding="utf-8")
+    assert main(["parse", "--model", str(model), "--input", str(good)]) == 0
+    assert capsys.readouterr().out == "(a dog)\n"
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9 au lait\n".encode("latin-1"))
+    assert main(["parse", "--model", str(model), "--input", str(bad)]) == 1
+    assert "latin1.txt, line 1: not valid UTF-8" in capsys.readouterr().err
+    _stdin(monkeypatch, "caf\xe9\n".encode("latin-1"))
+    assert main(["parse", "--model", str(model)]) == 1
+    assert "standard input, line 1: not UTF-8" in capsys.readouterr().err
+
+
+def test_eval_on_bracketed_and_dependency_trees(model, tmp_path, capsys):
+    mrg = tmp_path / "gold.mrg"
+    mrg.write_text(
+        "( (S (NP (DT The) (NN cat)) (VP (VBD saw) (NP (DT a) (NN dog))) (. .)) )\n", encoding="utf-8"
+    )
+    assert main(["parse", "eval", "--model", str(model), "--gold", str(mrg), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["n_sentences"] == 1 and 0.0 <= scores["sentence_f1"] <= 1.0
+    conllu = tmp_path / "gold.conllu"
+    conllu.write_text(
+        "1\tThe\tthe\tDET\t_\t_\t2\tdet\t_\t_\n2\tcat\tcat\tNOUN\t_\t_\t3\tnsubj\t_\t_\n"
+        "3\tsat\tsit\tVERB\t_\t_\t0\troot\t_\t_\n4\t.\t.\tPUNCT\t_\t_\t3\tpunct\t_\t_\n\n",
+        encoding="utf-8",
+    )
+    assert main(["parse", "eval", "--model", str(model), "--gold", str(conllu)]) == 0
+    out = capsys.readouterr().out
+    assert "1 sentences, punctuation removed" in out and "(3 words)" in out
+
+
+def test_parse_default_model(monkeypatch, capsys):
+    _stdin(monkeypatch, b"The cat sat on the mat.\n")
+    assert main(["parse"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("(") and out.count("(") == 6  # 7 tokens, binary: 6 brackets
+
+
+def test_demo_section(capsys):
+    from parsing.demo import SENTENCE, run
+
+    run(quiet=True)
+    out = capsys.readouterr().out
+    assert "Shipped parser: StructFormer" in out and SENTENCE in out
+    assert "`-- ." in out and "<- ROOT" in out
