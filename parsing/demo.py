@@ -1,4 +1,4 @@
-"""The parsing section of ``structnlp demo``: a sentence parsed by the shipped StructFormer parser."""
+"""The parsing section of ``structnlp demo``: a sentence by by the shipped StructFormer and ReCAT parsers."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def draw(tree) -> str:
 
 
 def run(quiet: bool = False) -> None:
-    """Parse :data:`SENTENCE` with ``load_parser("default")``; print its tree, brackets and heads.
+    """Parse :data:`SENTENCE` with ``load_parser("default")``, print its tree, brackets and heads,
+    then ReCAT's tree (``load_parser("default-recat")``).
 
     ``quiet`` is accepted for the demo interface (parsing shows no progress bar).
     """
@@ -53,3 +54,20 @@ def run(quiet: bool = False) -> None:
     print("\nInduced dependencies (head <- word):")
     for token, head in zip(result.tokens, result.heads, strict=True):
         print(f"  {token:<10} <- {'ROOT' if head == 0 else result.tokens[head - 1]}")
+    _show_recat()
+
+
+def _show_recat() -> None:
+    """The same sentence by the shipped ReCAT parser, beside StructFormer's brackets."""
+    from parsing import load_parser
+    from structnlp.errors import StructNLPError
+
+    try:
+        recat = load_parser("default-recat", device="cpu")
+    except StructNLPError as exc:
+        print(f"\n(no ReCAT parser in this installation: {exc})")
+        return
+    result = recat.parse(SENTENCE)
+    print("\nThe shipped ReCAT parser (recursive composition, inside-outside layers) on the same sentence:")
+    print(draw(result.tree))
+    print(f"\nBrackets: {result.to_brackets()}")
