@@ -1,0 +1,109 @@
+"""``structnlp summarize [train|eval]`` through ``structnlp.cli.main``."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from summarize_helpers import DOCS, SUMMARIES, tiny_model
+
+pytest.importorskip("torch")
+
+from structnlp.cli import main  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return str(tiny_model().save(tmp_path_factory.mktemp("summarize-cli") / "model"))
+
+
+def _stdin(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_summarize_reads_standard_input_and_prints_highlights(model_dir, monkeypatch, capsys):
+    _stdin(monkeypatch, DOCS[0].encode("utf-8"))
+    assert main(["summarize", "--model", model_dir, "--max-sentences", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == SUMMARIES[0]
+    assert lines[2] == "highlights (sentence score):"
+    assert lines[3].startswith("  [0] ") and lines[3].endswith("The storm hit the coast on Monday.")
+    assert lines[4].startswith("  [2] ") and len(lines) == 5
+
+
+def test_summarize_a_file_as_json_in_abstractive_mode(model_dir, tmp_path, capsys):
+    path = tmp_path / "doc.txt"
+    path.write_text(DOCS[1], encoding="utf-8")
+    args = ["summarize", "--model", model_dir, "--input", str(path), "--mode", "abstractive", "--json"]
+    assert main([*args, "--max-sentences", "1", "--beam", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["summary"] == SUMMARIES[1] and out["mode"] == "abstractive"
+    assert [h["sentence"] for h in out["highlights"]] == [0]  # the sentence the decoder copied from
+    assert out["highlights"][0]["text"] == "The team won the cup final."
+
+
+def test_non_utf8_and_empty_input_are_clear_errors(model_dir, tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("Caf\xe9 prices rose.".encode("latin-1"))
+    assert main(["summarize", "--model", model_dir, "--input", str(bad)]) == 1
+    assert "latin1.txt: not valid UTF-8 (byte 3: b'\\xe9')" in capsys.readouterr().err
+    _stdin(monkeypatch, b"\xff\xfe broken")
+    assert main(["summarize", "--model", model_dir]) == 1
+    assert "standard input: not valid UTF-8 (byte 0" in capsys.readouterr().err
+    _stdin(monkeypatch, b"  \n\n ")
+    assert main(["summarize", "--model", model_dir]) == 1
+    assert "the input holds no text" in capsys.readouterr().err
+    assert main(["summarize", "--model", str(tmp_path / "nothing"), "--input", str(bad)]) == 1
+    assert "structnlp: error:" in capsys.readouterr().err
+
+
+def test_train_and_eval_on_json_lines(tmp_path, capsys):
+    data = tmp_path / "pairs.jsonl"
+    data.write_text(
+        "".join(json.dumps({"text": d, "summary": s}) + "\n" for d, s in zip(DOCS, SUMMARIES, strict=True)),
+        encoding="utf-8",
+    )
+    out_dir = tmp_path / "trained"
+    train = ["summarize", "train", "--data", str(data), "-o", str(out_dir), "--tokenizer", "nltk",
+             "--epochs", "1", "--word-dim", "8", "--lemma-dim", "4", "--pos-dim", "4", "--min-count", "1",
+             "--device", "cpu"]  # fmt: skip
+    assert main(train) == 0
+    assert "trained on 3 pairs" in capsys.readouterr().out
+    args = ["summarize", "eval", "--data", str(data), "--model", str(out_dir), "--max-sentences", "1"]
+    assert main([*args, "--json", "--beam", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["documents"] == 3 and set(result["results"]) == {
+        "lead-1", "textrank", "nse-extractive", "nse-abstractive"
+    }  # fmt: skip
+    for scores in result["results"].values():
+        assert 0 <= scores["rouge1"] <= 1 and scores["rouge2"] <= scores["rouge1"] + 1e-9
+    assert main([*args, "--mode", "extractive"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("3 documents, 1 sentences per summary") and len(table) == 5
+    assert main(["summarize", "eval", "--data", str(data), "--dataset", "bbc_news_summary"]) == 1
+    assert "either --data FILE" in capsys.readouterr().err
+
+
+def test_the_command_without_input_names_its_subcommands(capsys):
+    with pytest.raises(SystemExit):
+        main(["summarize", "--help"])
+    out = capsys.readouterr().out
+    assert "train" in out and "eval" in out and "--mode" in out
+
+
+def test_the_demo_shows_both_summaries_and_the_highlights(model_dir, monkeypatch, capsys):
+    import summarize.summarizer
+    from summarize import demo
+
+    monkeypatch.setattr(summarize.summarizer, "DEFAULT_MODEL", Path(model_dir))
+    demo.run(quiet=True)
+    out = capsys.readouterr().out
+    assert "Sentence scores of the extractive head" in out and "Extractive summary:" in out
+    assert "Abstractive summary" in out and "Sentences the decoder attended to most" in out
+    assert out.count("*[") == 3  # three highlighted sentences
+    monkeypatch.setattr(summarize.summarizer, "DEFAULT_MODEL", Path(model_dir) / "none")
+    demo.run(quiet=True)
+    assert "no default summarizer in this installation" in capsys.readouterr().out

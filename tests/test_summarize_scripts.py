@@ -1,0 +1,74 @@
+"""The data and training scripts; training must run where spaCy, nltk and rouge-score are missing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from summarize_helpers import DOCS, SUMMARIES
+
+pytest.importorskip("torch")
+
+from summarize import load_summarizer  # noqa: E402
+from summarize.data import analyze_document, highlight_labels, read_analyzed, write_analyzed  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+#: run a script with spacy, nltk and rouge_score made unimportable (as on the GPU machine)
+BLOCKED = (
+    "import runpy, sys\n"
+    "for name in ('spacy', 'nltk', 'rouge_score'): sys.modules[name] = None\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
+def test_training_script_needs_no_spacy_nltk_or_rouge_score(tmp_path):
+    records = []
+    for i, (doc, summary) in enumerate(zip(DOCS * 2, SUMMARIES * 2, strict=True)):
+        analysed = analyze_document(doc, "nltk")
+        words = [w for s in analyze_document(summary, "nltk").sentences for w in s.words]
+        split = "validation" if i == 5 else "train"
+        records.append({"id": str(i), "split": split, "document": analysed.to_json(),
+                        "labels": highlight_labels(analysed, words), "summary": summary})  # fmt: skip
+    data = tmp_path / "corpus.jsonl.gz"
+    write_analyzed(data, records)
+    out = tmp_path / "model"
+    script = str(REPO / "scripts" / "train_summarizer.py")
+    options = "--device cpu --threads 1 --max-epochs 2 --rl-epochs 1 --word-dim 8 --lemma-dim 4 --pos-dim 4"
+    options += " --max-vocab 60 --quiet"
+    command = [
+        sys.executable,
+        "-c",
+        BLOCKED,
+        script,
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        *options.split(),
+    ]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "5 training and 1 validation articles" in result.stdout and f"saved {out}" in result.stdout
+    model = load_summarizer(out)
+    assert model.n_train_ == 5 and {h["phase"] for h in model.history_} == {"ml", "rl"}
+    assert model.network_.word_embedding.weight.dtype.is_floating_point
+    assert (out / "arrays.safetensors").stat().st_size < 100_000  # float16 weights
+
+
+@pytest.mark.data
+def test_data_script_analyses_bbc(shared_data, tmp_path):
+    out = tmp_path / "bbc.jsonl.gz"
+    script = str(REPO / "scripts" / "make_summarizer_data.py")
+    command = [sys.executable, script, "--out", str(out), "--limit", "3", "--tokenizer", "nltk"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600,
+                            env={"STRUCTNLP_DATA": str(shared_data), "PATH": ""})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    records = read_analyzed(out)
+    assert [r["id"] for r in records] == ["business/001", "business/002", "business/003"]
+    first = records[0]
+    assert first["split"] in ("train", "validation", "test") and first["category"] == "business"
+    assert first["document"].sentences[0].text.startswith("Quarterly profits at US media giant TimeWarner")
+    assert len(first["labels"]) == len(first["document"].sentences) and 0 < sum(first["labels"])
