@@ -19,10 +19,13 @@ Two measurements, both on the device given by ``--device`` (same machine, same r
   allowed; default: the PTB language-model training text), reporting its measured
   ``train_tokens_per_second_`` (the first step, with its warm-up, left out).
 
-Run from the repository root; the figures in docs/recat.md come from::
+Run from the repository root; the chart figures in docs/recat.md come from the first command
+(the second measures a GPU, after checking its results against the CPU's)::
 
-    python benchmarks/recat_chart_benchmark.py --device cpu --output recat_speed.json
-    python benchmarks/recat_chart_benchmark.py --device cuda --train-steps 30 --batch-tokens 16384
+    python benchmarks/recat_chart_benchmark.py --device cpu --lengths 20 40 60 --batch 4 --dim 64 \
+        --train-steps 0 --output recat_speed.json
+    python benchmarks/recat_chart_benchmark.py --device cuda --lengths 20 40 80 --batch 32 \
+        --dim 256 --train-steps 30 --batch-tokens 16384 --corpus .devdata/parser_corpus.txt.gz
 """
 
 from __future__ import annotations
