@@ -6,7 +6,9 @@ sentences (``--max-sentences``):
 
 * **Lead-3**: the first three sentences;
 * **TextRank** (Mihalcea & Tarau 2004): PageRank over content-lemma overlap;
-* **NSE extractive**: the model's three highest-scored sentences, in document order;
+* **NSE extractive**: the three sentences with the largest probability x words (the default
+  ``rank_by="coverage"``), in document order; **NSE extractive (by probability)**: the three
+  most probable sentences;
 * **NSE abstractive**: beam search (``--beam``, default 4) with copying, at most three
   sentences and the model's ``max_summary_tokens``;
 * **oracle** (with ``--oracle``): the reference's own sentences as labelled by
@@ -85,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         "TextRank": lambda: [textrank(d, k).summary_sentences for d in analysed],
         "NSE extractive": lambda: [
             s.summary_sentences for s in model.summarize_batch(analysed, "extractive", k, args.beam)
+        ],
+        "NSE extractive (by probability)": lambda: [
+            s.summary_sentences
+            for s in model.summarize_batch(analysed, "extractive", k, args.beam, rank_by="probability")
         ],
         "NSE abstractive": lambda: [
             s.summary_sentences for s in model.summarize_batch(analysed, "abstractive", k, args.beam)

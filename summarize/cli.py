@@ -95,7 +95,9 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
         raise StructNLPError("the input holds no text; nothing to summarize")
     _threads(args.threads)
     model = load_summarizer(args.model, device=args.device)
-    out = model.summarize(text, mode=args.mode, max_sentences=args.max_sentences, beam_size=args.beam)
+    out = model.summarize(
+        text, mode=args.mode, max_sentences=args.max_sentences, beam_size=args.beam, rank_by=args.rank_by
+    )
     if args.json:
         print(json.dumps({"summary": out.text, "sentences": out.summary_sentences, "mode": out.mode,
                           "highlights": [{"sentence": i, "score": round(s, 4), "text": out.sentences[i]}
@@ -160,7 +162,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     modes = ("extractive", "abstractive") if args.mode == "both" else (args.mode,)
     for mode in modes:
         systems[f"nse-{mode}"] = lambda mode=mode: [
-            s.summary_sentences for s in model.summarize_batch(analysed, mode, k, args.beam)
+            s.summary_sentences for s in model.summarize_batch(analysed, mode, k, args.beam, args.rank_by)
         ]
     results = {}
     for name, run in systems.items():
@@ -207,6 +209,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--mode", choices=("extractive", "abstractive"), default="extractive")
     parser.add_argument("--max-sentences", type=int, default=3, help="sentences in the summary (default 3)")
+    parser.add_argument(
+        "--rank-by", choices=("coverage", "probability"), default="coverage",
+        help="extractive mode: rank sentences by probability x words (coverage, default) or probability",
+    )  # fmt: skip
     parser.add_argument("--beam", type=int, help="beam size of abstractive mode (default: the model's)")
     parser.add_argument("--json", action="store_true", help="summary and highlights as one JSON object")
     parser.add_argument("--no-highlights", action="store_true", help="print the summary only")
@@ -242,6 +248,10 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--model", default="default", help="model directory, or 'default'")
     evaluate.add_argument("--mode", choices=("extractive", "abstractive", "both"), default="both")
     evaluate.add_argument("--max-sentences", type=int, default=3)
+    evaluate.add_argument(
+        "--rank-by", choices=("coverage", "probability"), default="coverage",
+        help="extractive mode: rank sentences by probability x words (coverage, default) or probability",
+    )  # fmt: skip
     evaluate.add_argument("--beam", type=int, help="beam size of abstractive mode (default: the model's)")
     evaluate.add_argument("--limit", type=int, help="first N documents only")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")

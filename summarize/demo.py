@@ -38,7 +38,10 @@ def run(quiet: bool = False) -> None:
         "written for this demo."
     )
     extractive = model.summarize(STORY, mode="extractive", max_sentences=3)
-    print("\nSentence scores of the extractive head (the highlights are marked *):")
+    print(
+        "\nSentence scores of the extractive head; * marks the highlights, the sentences expected to"
+        " supply the most summary words (score x words):"
+    )
     chosen = {i for i, _ in extractive.highlights}
     for i, (sentence, score) in enumerate(zip(extractive.sentences, extractive.scores, strict=True)):
         mark = "*" if i in chosen else " "

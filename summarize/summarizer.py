@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "FORMAT_VERSION",
     "MODES",
+    "RANKINGS",
     "HierarchicalNSESummarizer",
     "Summary",
     "load_summarizer",
@@ -59,6 +60,8 @@ FORMAT_VERSION = 1
 MODEL_CLASS = "summarize.HierarchicalNSESummarizer"
 #: What ``summarize`` can do.
 MODES = ("extractive", "abstractive")
+#: how extractive mode picks its sentences (see HierarchicalNSESummarizer.summarize)
+RANKINGS = ("coverage", "probability")
 
 _NO_SPACE_BEFORE = {
     ".",
@@ -541,15 +544,21 @@ class HierarchicalNSESummarizer(BaseEstimator):
         mode: str = "extractive",
         max_sentences: int = 3,
         beam_size: int | None = None,
+        rank_by: str = "coverage",
     ) -> Summary:
         """Summarize one document (a string or an :class:`AnalyzedDocument`).
 
-        ``extractive``: the ``max_sentences`` sentences with the highest scores, in document
-        order. ``abstractive``: beam search (``beam_size``, default the ``beam_size``
-        parameter) with copying, at most ``max_sentences`` sentences and ``max_summary_tokens``
-        tokens. An empty document gives an empty summary.
+        ``extractive``: ``max_sentences`` sentences in document order, those with the largest
+        ``rank_by``: ``"coverage"`` (default), the sentence's probability times its number of
+        words, i.e. how many words of the summary it is expected to supply, or ``"probability"``,
+        the extractive head's probability alone, which favours short sentences. With a budget
+        counted in sentences, coverage is what fills it best: on the BBC validation articles
+        it raised ROUGE-1 from 46.9 to 58.9 (docs/summarize.md). ``abstractive``: beam search
+        (``beam_size``, default the ``beam_size`` parameter) with copying, at most
+        ``max_sentences`` sentences and ``max_summary_tokens`` tokens. An empty document gives
+        an empty summary. The highlights' scores are the probabilities in both rankings.
         """
-        return self.summarize_batch([document], mode, max_sentences, beam_size)[0]
+        return self.summarize_batch([document], mode, max_sentences, beam_size, rank_by)[0]
 
     def summarize_batch(
         self,
@@ -557,6 +566,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         mode: str = "extractive",
         max_sentences: int = 3,
         beam_size: int | None = None,
+        rank_by: str = "coverage",
     ) -> list[Summary]:
         """:meth:`summarize` for many documents (analysed and encoded in batches)."""
         import torch
@@ -565,6 +575,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         from summarize.model import Constraints, beam_search, collate
 
         check_choice("mode", mode, MODES)
+        check_choice("rank_by", rank_by, RANKINGS)
         check_int("max_sentences", max_sentences, 1)
         check_int("beam_size", beam_size, 1, allow_none=True)
         if isinstance(documents, (str, bytes, AnalyzedDocument)):
@@ -602,7 +613,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
                     if mode == "extractive":
                         scores = np.zeros(len(doc))
                         scores[self._read_positions(doc)] = probabilities[r, :n_read]
-                        results[i] = self._extractive(doc, scores, max_sentences)
+                        results[i] = self._extractive(doc, scores, max_sentences, rank_by)
                     else:
                         hyp = beam_search(net, enc.select(torch.tensor([r], device=device)), beam, rules,
                                           self.length_penalty)  # fmt: skip
@@ -619,8 +630,13 @@ class HierarchicalNSESummarizer(BaseEstimator):
         order = np.argsort(-scores, kind="stable")[:k]
         return [(int(i), float(scores[i])) for i in sorted(order.tolist())]
 
-    def _extractive(self, doc: AnalyzedDocument, scores: np.ndarray, k: int) -> Summary:
-        highlights = self._top(scores, k)
+    def _extractive(self, doc: AnalyzedDocument, scores: np.ndarray, k: int, rank_by: str) -> Summary:
+        if rank_by == "coverage":
+            words = np.array([sum(any(c.isalnum() for c in w) for w in s.words) for s in doc.sentences])
+            order = np.argsort(-(scores * words), kind="stable")[:k]
+            highlights = [(int(i), float(scores[i])) for i in sorted(order.tolist())]
+        else:
+            highlights = self._top(scores, k)
         chosen = [doc.sentences[i].text for i, _ in highlights]
         return Summary(" ".join(chosen), highlights, [s.text for s in doc.sentences], chosen,
                        scores.tolist(), "extractive")  # fmt: skip
