@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--rl-lr", type=float, default=1e-4)
     p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument(
+        "--follow-copy", action="store_true", help="pull the copy attention towards the next source token"
+    )
     p.add_argument("--patience", type=int)
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--limit", type=int, help="first N training articles only (for a quick try)")
@@ -103,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         max_lemmas=args.max_lemmas, max_doc_sentences=args.max_doc_sentences,
         max_sentence_tokens=args.max_sentence_tokens, max_target_tokens=args.max_target_tokens, lr=args.lr,
         batch_tokens=args.batch_tokens, max_epochs=args.max_epochs, max_minutes=args.max_minutes,
-        patience=args.patience, dropout=args.dropout, rl_epochs=args.rl_epochs, rl_minutes=args.rl_minutes,
+        patience=args.patience, dropout=args.dropout, follow_copy=args.follow_copy, rl_epochs=args.rl_epochs,
+        rl_minutes=args.rl_minutes,
         rl_lr=args.rl_lr, random_state=args.seed, device=args.device, progress=not args.quiet,
     )  # fmt: skip
     model.fit_analyzed(*train, validation=valid, log=log)

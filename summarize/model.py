@@ -221,14 +221,17 @@ class Encoded:
 
 @dataclass
 class DecoderState:
-    """What the decoder carries from step to step."""
+    """What the decoder carries from step to step: LSTM states, memories, last word attention (B, L)."""
 
     state: NSEState
     words: Memory
     doc: Memory
+    z_word: torch.Tensor
 
     def select(self, index: torch.Tensor) -> DecoderState:
-        return DecoderState(self.state.select(index), self.words.select(index), self.doc.select(index))
+        return DecoderState(
+            self.state.select(index), self.words.select(index), self.doc.select(index), self.z_word[index]
+        )
 
 
 class HierNSENet(nn.Module):
@@ -250,9 +253,12 @@ class HierNSENet(nn.Module):
         max_sentences: int = 50,
         dropout: float = 0.2,
         sentence_end_ids: list[int] | None = None,
+        follow_copy: bool = False,
     ):
         super().__init__()
         self.n_words = n_words
+        #: the learned weight of :meth:`next_token_bias` (None: no pull towards the next token)
+        self.follow = nn.Parameter(torch.tensor(2.0)) if follow_copy else None
         self.dim = dim = word_dim + lemma_dim + pos_dim
         self.word_embedding = nn.Embedding(n_words, word_dim, padding_idx=PAD)
         self.lemma_embedding = nn.Embedding(n_lemmas, lemma_dim, padding_idx=PAD)
@@ -369,7 +375,19 @@ class HierNSENet(nn.Module):
     # ------------------------------------------------------------------ decoder
     def start(self, enc: Encoded) -> DecoderState:
         """The decoder's initial state: the encoder's final memories and LSTM states."""
-        return DecoderState(enc.state, enc.words, enc.doc)
+        return DecoderState(enc.state, enc.words, enc.doc, torch.zeros_like(enc.token_prior))
+
+    def next_token_bias(self, z_word: torch.Tensor) -> torch.Tensor | None:
+        """Scores pulling the word attention one source token past the last step's (``follow``).
+
+        ``follow · z_prev[i − 1]`` at each source position ``i``: with a sharp previous attention
+        the token after the last copied one gets a bonus of ``follow``, so copying a run of source
+        text is a learned default rather than something the content attention must rediscover at
+        every step (location-aware attention, Chorowski et al. 2015, restricted to a shift of one).
+        """
+        if self.follow is None:
+            return None
+        return self.follow * nn.functional.pad(z_word[:, :-1], (1, 0))
 
     def step(
         self, ids: torch.Tensor, dec: DecoderState, enc: Encoded
@@ -379,7 +397,10 @@ class HierNSENet(nn.Module):
         Returns ``(probabilities (B, V + max_oov), new state, word attention (B, L), p_gen (B,))``.
         """
         x = self.dropout(self.embed_output(ids, enc))
-        out, state, words, doc = self.cell(x, dec.state, dec.words, dec.doc, word_prior=enc.token_prior)
+        bias = self.next_token_bias(dec.z_word)
+        out, state, words, doc = self.cell(
+            x, dec.state, dec.words, dec.doc, word_prior=enc.token_prior, word_bias=bias
+        )
         hidden = self.dropout(torch.cat([out.write, out.m_word], -1))
         logits = self.out_projection(hidden) @ self.word_embedding.weight.t() + self.out_bias
         logits[:, PAD] = _NEG
@@ -388,7 +409,7 @@ class HierNSENet(nn.Module):
         vocab = p_gen * torch.softmax(logits, -1)
         extra = vocab.new_zeros(vocab.shape[0], enc.oov_lemmas.shape[1])
         probs = torch.cat([vocab, extra], -1).scatter_add(1, enc.ext, (1.0 - p_gen) * out.z_word)
-        return probs, DecoderState(state, words, doc), out.z_word, p_gen.squeeze(-1)
+        return probs, DecoderState(state, words, doc, out.z_word), out.z_word, p_gen.squeeze(-1)
 
     def nll(self, batch: Batch, enc: Encoded) -> torch.Tensor:
         """Mean negative log-likelihood per target token under teacher forcing."""

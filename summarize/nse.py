@@ -125,8 +125,13 @@ class MemoryAttention(nn.Module):
         self.key = nn.Linear(dim, dim, bias=False)
         self.v = nn.Parameter(torch.empty(dim).uniform_(-(dim**-0.5), dim**-0.5))
 
-    def forward(self, read: torch.Tensor, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, read: torch.Tensor, features: torch.Tensor, mask: torch.Tensor, bias: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Attention weights (B, N); ``bias`` (B, N), when given, is added to the scores."""
         scores = torch.tanh(features + self.query(read).unsqueeze(1)) @ self.v
+        if bias is not None:
+            scores = scores + bias
         return masked_softmax(scores, mask)
 
 
@@ -134,10 +139,12 @@ class HierNSECell(nn.Module):
     """One step of the hierarchical NSE over a word memory and a document memory (see the module doc).
 
     ``active`` (B,) marks the rows that really take a step: padded rows of a batch keep their
-    memories (their attention is zeroed) and their LSTM states. ``word_prior`` (B, N), when
-    given, reweights the word attention (which is then renormalised): the decoder passes each
-    token's sentence probability from the extractive head, so that it reads, writes and copies
-    mostly within the highlighted sentences (the sentence-modulated attention of Hsu et al. 2018).
+    memories (their attention is zeroed) and their LSTM states. ``word_bias`` (B, N) is added to
+    the word attention's scores (the decoder's pull towards the next source token).
+    ``word_prior`` (B, N), when given, reweights the word attention (which is then
+    renormalised): the decoder passes each token's sentence probability from the extractive
+    head, so that it reads, writes and copies mostly within the highlighted sentences (the
+    sentence-modulated attention of Hsu et al. 2018).
 
     >>> cell = HierNSECell(4)
     >>> words = cell.memory(torch.randn(2, 3, 4), torch.tensor([[True, True, False], [True, False, False]]))
@@ -171,9 +178,10 @@ class HierNSECell(nn.Module):
         doc: Memory,
         active: torch.Tensor | None = None,
         word_prior: torch.Tensor | None = None,
+        word_bias: torch.Tensor | None = None,
     ) -> tuple[NSEStep, NSEState, Memory, Memory]:
         read_h, read_c = self.read_lstm(x, (state.read_h, state.read_c))
-        z_word = self.word_attention(read_h, words.features, words.mask)
+        z_word = self.word_attention(read_h, words.features, words.mask, word_bias)
         if word_prior is not None:
             z_word = z_word * word_prior
             z_word = z_word / z_word.sum(-1, keepdim=True).clamp_min(torch.finfo(z_word.dtype).tiny)

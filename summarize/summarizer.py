@@ -178,6 +178,10 @@ class HierarchicalNSESummarizer(BaseEstimator):
       Tokenizer with ``analyze``), ``max_doc_sentences``, ``max_sentence_tokens``,
       ``max_chars`` (see the module doc on long documents), ``max_target_tokens`` (decoder
       targets are cut at a sentence end near this length);
+    * ``follow_copy``: give the decoder's word attention a learned pull towards the source
+      token after the one it attended last, so that copying runs of source text is easier to
+      learn (:meth:`summarize.model.HierNSENet.next_token_bias`; off by default and in the
+      shipped model, see docs/summarize.md);
     * training: ``lr``, ``batch_tokens``, ``max_epochs``, ``max_steps``, ``max_minutes``,
       ``patience``, ``dropout``, ``extract_weight`` (weight of the extractive loss); the
       self-critical phase runs when ``rl_epochs > 0`` or ``rl_minutes`` is set, with
@@ -212,6 +216,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         max_sentence_tokens: int = 60,
         max_chars: int = MAX_CHARS,
         max_target_tokens: int = 100,
+        follow_copy: bool = False,
         lr: float = 1e-3,
         batch_tokens: int = 8192,
         max_epochs: int = 10,
@@ -244,6 +249,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         self.max_sentence_tokens = max_sentence_tokens
         self.max_chars = max_chars
         self.max_target_tokens = max_target_tokens
+        self.follow_copy = follow_copy
         self.lr = lr
         self.batch_tokens = batch_tokens
         self.max_epochs = max_epochs
@@ -294,6 +300,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
             if value is not None and (not isinstance(value, (int, float)) or not value > 0):
                 raise StructNLPError(f"{name}: {key} must be None or a positive number, got {value!r}")
         check_bool(f"{name}: block_trigrams", self.block_trigrams)
+        check_bool(f"{name}: follow_copy", self.follow_copy)
         check_bool(f"{name}: progress", self.progress)
         if not isinstance(self.device, str):
             raise StructNLPError(f"{name}: device must be a string such as 'auto', 'cpu' or 'cuda'")
@@ -393,7 +400,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         ends = [self.word_vocab_.token_to_id(t) for t in SENTENCE_END if t in self.word_vocab_]
         net = HierNSENet(
             len(self.word_vocab_), len(self.lemma_vocab_), len(self.pos_vocab_), self.word_dim,
-            self.lemma_dim, self.pos_dim, self.max_doc_sentences, self.dropout, ends,
+            self.lemma_dim, self.pos_dim, self.max_doc_sentences, self.dropout, ends, self.follow_copy,
         )  # fmt: skip
         net.word_lemma.copy_(torch.from_numpy(self.word_lemma_))
         net.word_pos.copy_(torch.from_numpy(self.word_pos_))

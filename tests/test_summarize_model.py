@@ -94,6 +94,34 @@ def test_copy_distribution_sums_to_one_over_the_extended_vocabulary():
             ids = probs.argmax(-1)
 
 
+def test_the_decoder_is_pulled_towards_the_token_after_its_last_attention():
+    torch.manual_seed(0)
+    net = HierNSENet(N_WORDS, 6, 5, word_dim=6, lemma_dim=3, pos_dim=3, dropout=0.0, follow_copy=True).eval()
+    previous = torch.tensor([[0.0, 1.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]])
+    with torch.no_grad():
+        net.follow.fill_(3.0)
+        bias = net.next_token_bias(previous)
+    # the weight moves one source position on; the first position never gets any
+    assert torch.equal(bias, torch.tensor([[0.0, 0.0, 3.0, 0.0], [0.0, 0.75, 0.75, 0.75]]))
+    # in a decoder step, the bonus raises the next token's attention by the factor exp(3)
+    rng = np.random.default_rng(7)
+    example = _example(rng, [5], n_oov=0)
+    with torch.no_grad():
+        enc = net.encode(collate([example]))
+        dec = net.start(enc)
+        one_hot = torch.zeros_like(dec.z_word)
+        one_hot[0, 1] = 1.0
+        ids = torch.tensor([BOS])
+        _, _, z_without, _ = net.step(ids, dec, enc)
+        dec.z_word = one_hot
+        _, _, z_with, _ = net.step(ids, dec, enc)
+    ratio = (z_with / z_without)[0]
+    assert torch.isclose(ratio[2] / ratio[0], torch.tensor(float(np.exp(3.0))), rtol=1e-4)
+    assert torch.allclose(ratio[[0, 1, 3, 4]], ratio[0].expand(4), rtol=1e-5)
+    no_pull = HierNSENet(N_WORDS, 6, 5, word_dim=6, lemma_dim=3, pos_dim=3)
+    assert no_pull.follow is None and no_pull.next_token_bias(previous) is None
+
+
 def test_encoding_does_not_depend_on_the_other_documents_of_the_batch():
     rng = np.random.default_rng(2)
     short, long = _example(rng, [2, 1]), _example(rng, [4, 3, 5])
