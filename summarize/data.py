@@ -69,6 +69,16 @@ class AnalyzedSentence:
                 f"{len(self.pos)} POS tags; they must be aligned"
             )
 
+    @property
+    def n_words(self) -> int:
+        """Tokens holding a letter or digit: the sentence's length in words, punctuation left out.
+
+        >>> words = ["Fares", "rise", "4", "%", "."]
+        >>> AnalyzedSentence("Fares rise 4%.", words, words, ["NOUN", "VERB", "NUM", "SYM", "PUNCT"]).n_words
+        3
+        """
+        return sum(any(c.isalnum() for c in w) for w in self.words)
+
 
 @dataclass
 class AnalyzedDocument:

@@ -639,7 +639,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
 
     def _extractive(self, doc: AnalyzedDocument, scores: np.ndarray, k: int, rank_by: str) -> Summary:
         if rank_by == "coverage":
-            words = np.array([sum(any(c.isalnum() for c in w) for w in s.words) for s in doc.sentences])
+            words = np.array([s.n_words for s in doc.sentences])
             order = np.argsort(-(scores * words), kind="stable")[:k]
             highlights = [(int(i), float(scores[i])) for i in sorted(order.tolist())]
         else:
