@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from summarize.data import decoder_target, read_analyzed  # noqa: E402
-from summarize.summarizer import HierarchicalNSESummarizer  # noqa: E402
+from summarize.summarizer import HierarchicalNSESummarizer, load_summarizer  # noqa: E402
 
 
 def _split(records: list[dict], name: str, max_target: int) -> tuple[list, list, list]:
@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         "--data", required=True, help="pre-analysed corpus (.jsonl.gz from make_summarizer_data.py)"
     )
     p.add_argument("--out", required=True, help="model directory to write")
+    p.add_argument(
+        "--init",
+        help="continue training this saved model (its sizes, vocabularies and input limits are kept; "
+        "the training options given here apply)",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--max-minutes", type=float, help="wall-clock limit of the likelihood phase")
     p.add_argument(
@@ -87,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     started = time.perf_counter()
     records = read_analyzed(args.data)
+    if args.init:
+        model = load_summarizer(args.init)
+        args.max_target_tokens = model.max_target_tokens
     train = tuple(part[: args.limit] for part in _split(records, "train", args.max_target_tokens))
     valid = tuple(part[: args.valid_limit] for part in _split(records, "validation", args.max_target_tokens))
     print(f"{len(train[0])} training and {len(valid[0])} validation articles from {args.data}", flush=True)
@@ -101,15 +109,20 @@ def main(argv: list[str] | None = None) -> int:
             best["metric"] = entry["metric"]
             model.save(args.out, float16=not args.float32)
 
-    model = HierarchicalNSESummarizer(
-        word_dim=args.word_dim, lemma_dim=args.lemma_dim, pos_dim=args.pos_dim, max_vocab=args.max_vocab,
-        max_lemmas=args.max_lemmas, max_doc_sentences=args.max_doc_sentences,
-        max_sentence_tokens=args.max_sentence_tokens, max_target_tokens=args.max_target_tokens, lr=args.lr,
-        batch_tokens=args.batch_tokens, max_epochs=args.max_epochs, max_minutes=args.max_minutes,
-        patience=args.patience, dropout=args.dropout, follow_copy=args.follow_copy, rl_epochs=args.rl_epochs,
-        rl_minutes=args.rl_minutes,
+    training = dict(
+        lr=args.lr, batch_tokens=args.batch_tokens, max_epochs=args.max_epochs, max_minutes=args.max_minutes,
+        patience=args.patience, dropout=args.dropout, rl_epochs=args.rl_epochs, rl_minutes=args.rl_minutes,
         rl_lr=args.rl_lr, random_state=args.seed, device=args.device, progress=not args.quiet,
     )  # fmt: skip
+    if args.init:
+        model.set_params(warm_start=True, **training)
+    else:
+        model = HierarchicalNSESummarizer(
+            word_dim=args.word_dim, lemma_dim=args.lemma_dim, pos_dim=args.pos_dim, max_vocab=args.max_vocab,
+            max_lemmas=args.max_lemmas, max_doc_sentences=args.max_doc_sentences,
+            max_sentence_tokens=args.max_sentence_tokens, max_target_tokens=args.max_target_tokens,
+            follow_copy=args.follow_copy, **training,
+        )  # fmt: skip
     model.fit_analyzed(*train, validation=valid, log=log)
     path = model.save(args.out, float16=not args.float32)
     size = sum(f.stat().st_size for f in Path(path).iterdir()) / 1e6

@@ -185,7 +185,9 @@ class HierarchicalNSESummarizer(BaseEstimator):
     * training: ``lr``, ``batch_tokens``, ``max_epochs``, ``max_steps``, ``max_minutes``,
       ``patience``, ``dropout``, ``extract_weight`` (weight of the extractive loss); the
       self-critical phase runs when ``rl_epochs > 0`` or ``rl_minutes`` is set, with
-      ``rl_lr`` and ``rl_weight``;
+      ``rl_lr`` and ``rl_weight``; ``warm_start=True`` makes a second ``fit`` continue from
+      the fitted weights and vocabularies (as in scikit-learn), e.g. to train a loaded model
+      longer; the sizes and ``follow_copy`` must then be those it was trained with;
     * decoding: ``beam_size``, ``max_summary_tokens``, ``min_summary_tokens``,
       ``length_penalty``, ``block_trigrams``;
     * ``random_state``, ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``), ``progress``.
@@ -217,6 +219,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         max_chars: int = MAX_CHARS,
         max_target_tokens: int = 100,
         follow_copy: bool = False,
+        warm_start: bool = False,
         lr: float = 1e-3,
         batch_tokens: int = 8192,
         max_epochs: int = 10,
@@ -250,6 +253,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         self.max_chars = max_chars
         self.max_target_tokens = max_target_tokens
         self.follow_copy = follow_copy
+        self.warm_start = warm_start
         self.lr = lr
         self.batch_tokens = batch_tokens
         self.max_epochs = max_epochs
@@ -301,6 +305,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
                 raise StructNLPError(f"{name}: {key} must be None or a positive number, got {value!r}")
         check_bool(f"{name}: block_trigrams", self.block_trigrams)
         check_bool(f"{name}: follow_copy", self.follow_copy)
+        check_bool(f"{name}: warm_start", self.warm_start)
         check_bool(f"{name}: progress", self.progress)
         if not isinstance(self.device, str):
             raise StructNLPError(f"{name}: device must be a string such as 'auto', 'cpu' or 'cuda'")
@@ -495,8 +500,11 @@ class HierarchicalNSESummarizer(BaseEstimator):
             raise EmptyCorpusError(
                 f"{name}.fit: no pair has both a non-empty document and a non-empty summary"
             )
-        docs = [documents[i] for i in kept]
-        self._build_vocabularies(docs, [list(targets[i]) for i in kept])
+        resume = self.warm_start and hasattr(self, "network_")
+        if resume:
+            self._check_same_architecture()
+        else:
+            self._build_vocabularies([documents[i] for i in kept], [list(targets[i]) for i in kept])
         examples = [self._example(documents[i], labels[i], targets[i]) for i in kept]
         valid = None
         if validation is not None:
@@ -509,10 +517,11 @@ class HierarchicalNSESummarizer(BaseEstimator):
             raise StructNLPError(f"{name}: patience (early stopping) needs validation data")
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         torch.manual_seed(seed)
-        network = self._new_network()
+        network = self.network_.train() if resume else self._new_network()
         self.network_ = network  # set now so that a ``log`` callback may save snapshots
         self.n_train_ = len(examples)
-        self.history_: list[dict[str, Any]] = []
+        earlier = list(self.history_) if resume else []
+        self.history_: list[dict[str, Any]] = earlier
         settings = PhaseSettings(
             objective="ml", lr=self.lr, max_epochs=self.max_epochs, max_steps=self.max_steps,
             max_minutes=self.max_minutes, batch_tokens=self.batch_tokens, patience=self.patience,
@@ -535,8 +544,26 @@ class HierarchicalNSESummarizer(BaseEstimator):
                 network.load_state_dict(before)
                 history.append({"phase": "rl", "note": "reverted: RL did not improve the validation metric"})
         self.network_ = network.cpu().eval()
-        self.history_ = history
+        self.history_ = earlier + history
         return self
+
+    def _check_same_architecture(self) -> None:
+        """``warm_start`` continues the fitted network, so the parameters that shape it must match."""
+        net = self.network_
+        fitted = {
+            "word_dim": net.word_embedding.embedding_dim,
+            "lemma_dim": net.lemma_embedding.embedding_dim,
+            "pos_dim": net.pos_embedding.embedding_dim,
+            "max_doc_sentences": net.position_embedding.num_embeddings,
+            "follow_copy": net.follow is not None,
+        }
+        changed = [f"{k}={getattr(self, k)!r} (fitted with {v!r})" for k, v in fitted.items()
+                   if getattr(self, k) != v]  # fmt: skip
+        if changed:
+            raise StructNLPError(
+                f"{type(self).__name__}: warm_start continues the fitted network, but "
+                + ", ".join(changed) + "; set them back or use warm_start=False"
+            )
 
     # ------------------------------------------------------------------ summarizing
     def _net(self):

@@ -9,7 +9,8 @@ bounded by epochs or steps only is deterministic for a given seed on the CPU.
 
 The validation metric (larger is better) is the mean of two ROUGE-1 F scores against the
 validation targets, computed on word ids by :mod:`summarize.scoring` (no ``rouge-score``
-needed): the top-3 sentences of the extractive head, and the greedy abstractive summary of at
+needed): the top-3 sentences of the extractive head ranked by coverage (probability × length,
+as the summarizer ranks them), and the greedy abstractive summary of at
 most 3 sentences. Both phases keep the weights that scored best; the RL phase is kept only if
 it beats the likelihood phase's best.
 """
@@ -54,7 +55,14 @@ class PhaseSettings:
 
 
 def _extract_words(example: Example, logits: np.ndarray, k: int = 3) -> list[int]:
-    order = sorted(np.argsort(-logits[: len(example.sentence_lengths)], kind="stable")[:k].tolist())
+    """The top-``k`` sentences by coverage (probability × length), as ``rank_by="coverage"`` picks them.
+
+    Lengths here count tokens, punctuation included: ids carry no word/punctuation flag, and
+    the difference hardly moves a ranking used only to compare checkpoints.
+    """
+    lengths = np.asarray(example.sentence_lengths, dtype=np.float64)
+    coverage = lengths / (1.0 + np.exp(-logits[: lengths.size].astype(np.float64)))
+    order = sorted(np.argsort(-coverage, kind="stable")[:k].tolist())
     starts = np.concatenate([[0], np.cumsum(example.sentence_lengths)])
     return [int(w) for s in order for w in example.ext[starts[s] : starts[s + 1]]]
 

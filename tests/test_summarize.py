@@ -82,6 +82,23 @@ def test_the_same_seed_gives_the_same_model():
     assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])
 
 
+def test_warm_start_continues_training_from_the_fitted_weights():
+    model = HierarchicalNSESummarizer(**dict(TINY, max_epochs=2)).fit(DOCS, SUMMARIES)
+    vocabulary, size, steps = model.word_vocab_.to_dict(), len(model.word_vocab_), len(model.history_)
+    before = model.network_.word_embedding.weight.detach().clone()
+    cold = HierarchicalNSESummarizer(**dict(TINY, max_epochs=2)).fit(DOCS[:1], SUMMARIES[:1])
+
+    model.set_params(warm_start=True, max_epochs=1).fit(DOCS[:1], SUMMARIES[:1])
+    after = model.network_.word_embedding.weight
+    assert model.word_vocab_.to_dict() == vocabulary  # the first fit's vocabulary is kept
+    assert len(model.history_) > steps  # earlier records kept, new ones appended
+    assert not torch.equal(before, after) and after.shape == before.shape
+    assert len(cold.word_vocab_) < size  # a cold fit on one pair starts afresh
+
+    with pytest.raises(StructNLPError, match=r"warm_start.*word_dim=16 \(fitted with 24\)"):
+        model.set_params(word_dim=16).fit(DOCS, SUMMARIES)
+
+
 def test_empty_and_one_sentence_documents():
     model = tiny_model()
     for mode in ("extractive", "abstractive"):

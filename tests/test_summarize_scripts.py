@@ -57,6 +57,15 @@ def test_training_script_needs_no_spacy_nltk_or_rouge_score(tmp_path):
     assert model.network_.word_embedding.weight.dtype.is_floating_point
     assert (out / "arrays.safetensors").stat().st_size < 100_000  # float16 weights
 
+    more = tmp_path / "more"
+    command[command.index(str(out))] = str(more)
+    command += ["--init", str(out)]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    longer = load_summarizer(more)
+    assert longer.word_vocab_.to_dict() == model.word_vocab_.to_dict()
+    assert len(longer.history_) > len(model.history_)
+
 
 @pytest.mark.data
 def test_data_script_analyses_bbc(shared_data, tmp_path):
