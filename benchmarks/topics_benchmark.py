@@ -16,7 +16,9 @@ by default) and scored on the test split:
   cosine similarity of their vectors, relevant = same label
   (:func:`structnlp.metrics.retrieval_precision`);
 * **accuracy** of a logistic regression trained on the training documents' vectors;
-* **NPMI** of the top 10 words of every topic, window 10, on the training documents;
+* **NPMI** (window 10) and **C_v** (window 110) of the top 10 words of every topic, on the
+  training documents, and **diversity**: the share of distinct words among all topics' top 10
+  (coherence alone would reward every topic repeating the same few frequent words);
 * **training time** in seconds (wall clock, this machine).
 
 The neural models stop early on the validation perplexity (patience 5, best epoch kept). The
@@ -42,7 +44,7 @@ import numpy as np
 
 from structnlp.datasets import load
 from structnlp.files import atomic_write
-from structnlp.metrics import npmi_coherence, retrieval_precision
+from structnlp.metrics import cv_coherence, npmi_coherence, retrieval_precision, topic_diversity
 from structnlp.vocab import Vocabulary
 
 #: vocabulary sizes of the papers' files (vocab_docnade.vocab)
@@ -75,10 +77,19 @@ def load_splits(name: str, root: str | None) -> dict[str, Any]:
     return data
 
 
-def npmi(topics: list[list[str]], docs: list[list[str]], vocabulary: Vocabulary) -> float:
-    """NPMI (top 10 words, window 10) on ``docs`` restricted to the vocabulary, as the models see them."""
+def topic_scores(topics: list[list[str]], docs: list[list[str]], vocabulary: Vocabulary) -> dict[str, Any]:
+    """NPMI (window 10), C_v (window 110) and diversity of the top 10 words of each topic.
+
+    Coherence is measured on ``docs`` restricted to the vocabulary, as the models see them;
+    the topics themselves are kept in the results so that other measures can be computed later.
+    """
     texts = [[t for t in doc if t in vocabulary] for doc in docs]
-    return npmi_coherence(topics, texts, top_n=10)["coherence"]
+    return {
+        "npmi": npmi_coherence(topics, texts, top_n=10)["coherence"],
+        "c_v": cv_coherence(topics, texts, top_n=10)["coherence"],
+        "diversity": topic_diversity(topics, top_n=10),
+        "topics": [list(t[:10]) for t in topics],
+    }
 
 
 def halves(docs: list[list[str]], vocabulary: Vocabulary) -> tuple[list[list[str]], list[list[str]]]:
@@ -150,7 +161,7 @@ def run_neural(key: str, data: dict, vocabulary: Vocabulary, args: argparse.Name
         "completion_perplexity": completion,
         "ir_precision": retrieval_precision(test_x, test_y, train_x, train_y, fraction=0.02),
         "accuracy": classification_accuracy(train_x, train_y, test_x, test_y),
-        "npmi": npmi(model.topics(10), train_docs, vocabulary),
+        **topic_scores(model.topics(10), train_docs, vocabulary),
         "seconds": seconds,
         "epochs": model.n_iter_,
         "settings": {k: v for k, v in params.items() if k != "vocabulary"} | {"class": class_name},
@@ -183,7 +194,7 @@ def run_sklearn_lda(data: dict, vocabulary: Vocabulary, args: argparse.Namespace
         ),
         "ir_precision": retrieval_precision(test_x, test_y, train_x, train_y, fraction=0.02),
         "accuracy": classification_accuracy(train_x, train_y, test_x, test_y),
-        "npmi": npmi(topics, train_docs, vocabulary),
+        **topic_scores(topics, train_docs, vocabulary),
         "seconds": seconds,
         "epochs": lda.n_iter_,
         "settings": {
@@ -234,7 +245,7 @@ def run_gensim_lda(data: dict, vocabulary: Vocabulary, args: argparse.Namespace)
         ),
         "ir_precision": retrieval_precision(test_x, test_y, train_x, train_y, fraction=0.02),
         "accuracy": classification_accuracy(train_x, train_y, test_x, test_y),
-        "npmi": npmi(topics, train_docs, vocabulary),
+        **topic_scores(topics, train_docs, vocabulary),
         "seconds": seconds,
         "epochs": args.gensim_passes,
         "settings": {
@@ -274,8 +285,11 @@ def main(argv: list[str] | None = None) -> int:
         size = args.vocab_size or VOCAB_SIZES[name]
         vocabulary = Vocabulary.build(data["fit"], max_size=size, pad_token=None, unk_token=None)
         print(f"\n## {name}: {len(data['fit'])} training documents, {len(vocabulary)} words. {data['note']}")
-        print("| model | perplexity | completion perplexity | IR@0.02 | accuracy | NPMI | seconds | epochs |")
-        print("|---|---|---|---|---|---|---|---|")
+        print(
+            "| model | perplexity | completion perplexity | IR@0.02 | accuracy | NPMI | C_v | diversity "
+            "| seconds | epochs |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
         rows: dict[str, Any] = {}
         for key in args.models:
             if key in NEURAL:
@@ -285,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 row = run_gensim_lda(data, vocabulary, args)
                 if row is None:
-                    print("| gensim_lda | (gensim not installed) | | | | | | |")
+                    print("| gensim_lda | (gensim not installed) | | | | | | | | |")
                     continue
             rows[key] = row
             ppl, completion = (
@@ -294,11 +308,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(
                 f"| {key} | {ppl} | {completion} | {row['ir_precision']:.3f} | {row['accuracy']:.3f} | "
-                f"{row['npmi']:.3f} | {row['seconds']:.0f} | {row['epochs']} |",
+                f"{row['npmi']:.3f} | {row['c_v']:.3f} | {row['diversity']:.3f} | {row['seconds']:.0f} | "
+                f"{row['epochs']} |",
                 flush=True,
             )
         paper_ppl, paper_ir = ANCHORS[name]
-        print(f"| paper: DocNADE, 200 topics | {paper_ppl} | | {paper_ir:.2f} | | | | |")
+        print(f"| paper: DocNADE, 200 topics | {paper_ppl} | | {paper_ir:.2f} | | | | | | |")
         results["datasets"][name] = {"vocabulary_size": len(vocabulary), "note": data["note"], "models": rows}
         if args.output:
             with atomic_write(args.output) as fh:

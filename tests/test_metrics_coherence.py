@@ -171,3 +171,15 @@ def test_pairs_are_symmetric():
     assert (counts == counts.T).all()
     for i, j in itertools.combinations(range(len(vocabulary)), 2):
         assert counts[i, j] <= min(counts[i, i], counts[j, j])
+
+
+def test_topic_diversity():
+    from structnlp.metrics import topic_diversity
+
+    assert topic_diversity([["a", "b"], ["c", "d"]]) == 1.0
+    assert topic_diversity([["a", "b", "c"]] * 4) == 0.25
+    assert topic_diversity([["a", "b", "x"], ["a", "c", "y"]], top_n=2) == 0.75  # only the first 2 count
+    cases = (([], "non-empty"), ("ab", "non-empty"), ([["a"], []], "topic 1"), ([["a"]], "top_n"))
+    for bad, problem in cases:
+        with pytest.raises(StructNLPError, match=problem):
+            topic_diversity(bad, top_n=0 if problem == "top_n" else 25)

@@ -7,6 +7,7 @@
 * :func:`perplexity_from_log_probs`, :func:`document_perplexity`: corpus-level and
   document-averaged (DocNADE) per-word perplexity;
 * :func:`npmi_coherence`, :func:`cv_coherence`: topic coherence as gensim's ``c_npmi``/``c_v``;
+  :func:`topic_diversity`: the share of distinct top words across topics;
 * :func:`retrieval_precision`, :func:`retrieval_precision_curve`: IR precision at retrieval
   fractions (DocNADE papers).
 
@@ -34,6 +35,7 @@ _EXPORTS = {
     "cooccurrence_counts": "coherence",
     "npmi_coherence": "coherence",
     "cv_coherence": "coherence",
+    "topic_diversity": "coherence",
     "retrieval_precision": "retrieval",
     "retrieval_precision_curve": "retrieval",
 }

@@ -1,4 +1,5 @@
-"""Topic coherence: NPMI (``c_npmi``) and C_v, with gensim's definitions (Röder et al. 2015).
+"""Topic coherence: NPMI (``c_npmi``) and C_v, with gensim's definitions (Röder et al. 2015),
+and topic diversity (Dieng et al. 2020).
 
 Both score each topic's ``top_n`` words against a *reference corpus* of tokenized documents,
 then average over topics. Probabilities come from boolean sliding windows:
@@ -43,7 +44,7 @@ import numpy as np
 
 from structnlp.errors import EmptyCorpusError, StructNLPError
 
-__all__ = ["cooccurrence_counts", "npmi_coherence", "cv_coherence"]
+__all__ = ["cooccurrence_counts", "npmi_coherence", "cv_coherence", "topic_diversity"]
 
 EPSILON = 1e-12
 
@@ -235,3 +236,25 @@ def cv_coherence(
             cosines = np.where(norms > 0, (m @ topic_vector) / norms, 0.0)
         per_topic.append(float(cosines.mean()))
     return {"coherence": float(np.mean(per_topic)), "per_topic": per_topic}
+
+
+def topic_diversity(topics: Sequence[Sequence[str]], top_n: int = 25) -> float:
+    """Share of distinct words among the first ``top_n`` words of all topics (Dieng et al. 2020).
+
+    1 when no two topics share a word, ``1 / n_topics`` when all topics are the same list.
+    Coherence alone rewards repeating a few frequent, co-occurring words in every topic; this
+    is the check on that.
+
+    >>> topic_diversity([["apple", "banana"], ["apple", "car"]])
+    0.75
+    """
+    if isinstance(topics, str) or not isinstance(topics, Sequence) or len(topics) == 0:
+        raise StructNLPError("topics must be a non-empty sequence of word lists")
+    if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1:
+        raise StructNLPError(f"top_n must be a positive integer, got {top_n!r}")
+    words = []
+    for t, topic in enumerate(topics):
+        if isinstance(topic, str) or not list(topic):
+            raise StructNLPError(f"topic {t} must be a non-empty list of words, got {topic!r}")
+        words.extend(list(topic)[:top_n])
+    return len(set(words)) / len(words)
