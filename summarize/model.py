@@ -479,6 +479,7 @@ class Constraints:
     min_length: int = 0
     max_sentences: int | None = None
     block_trigrams: bool = False
+    min_sentence_length: int = 0
 
 
 def _apply_constraints(
@@ -487,8 +488,9 @@ def _apply_constraints(
     """Forbid what may not be generated now: specials, unused copy slots, an early end, repeated trigrams.
 
     Before ``min_length`` tokens neither ``<eos>`` nor the sentence end that would complete the
-    ``max_sentences``-th sentence may be produced. A repeated trigram is allowed only when every
-    other continuation is forbidden.
+    ``max_sentences``-th sentence may be produced; a sentence shorter than ``min_sentence_length``
+    tokens may not be ended (by a sentence end or ``<eos>``). A repeated trigram is allowed only
+    when every other continuation is forbidden.
     """
     logp = logp.clone()
     logp[:, [PAD, UNK, BOS]] = _NEG
@@ -509,6 +511,13 @@ def _apply_constraints(
         ]
         if last:
             logp[torch.tensor(last).unsqueeze(1), torch.tensor(ends).unsqueeze(0)] = _NEG
+    if rules.min_sentence_length > 0 and ends:
+        for row, history in enumerate(histories):
+            length = _current_sentence_length(history, model.sentence_end_ids)
+            if length < rules.min_sentence_length:
+                logp[row, ends] = _NEG
+                if length > 0:  # <eos> right after a sentence end stays allowed
+                    logp[row, EOS] = _NEG
     if rules.block_trigrams:
         for row, history in enumerate(histories):
             if len(history) < 2:
@@ -523,6 +532,14 @@ def _apply_constraints(
                 if not bool(torch.isfinite(logp[row]).any()):  # every continuation repeats: allow one
                     logp[row] = kept
     return logp
+
+
+def _current_sentence_length(history: list[int], sentence_end_ids: frozenset[int]) -> int:
+    """Tokens generated since the last sentence end (all of them before the first one)."""
+    for back, token in enumerate(reversed(history)):
+        if token in sentence_end_ids:
+            return back
+    return len(history)
 
 
 def _finished(model: HierNSENet, token: int, history: list[int], rules: Constraints) -> bool:

@@ -189,6 +189,8 @@ class HierarchicalNSESummarizer(BaseEstimator):
       the fitted weights and vocabularies (as in scikit-learn), e.g. to train a loaded model
       longer; the sizes and ``follow_copy`` must then be those it was trained with;
     * decoding: ``beam_size``, ``max_summary_tokens``, ``min_summary_tokens``,
+      ``min_sentence_tokens`` (no generated sentence ends before this many tokens: a small
+      model otherwise closes sentences early and its abstracts come out short),
       ``length_penalty``, ``block_trigrams``;
     * ``random_state``, ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``), ``progress``.
 
@@ -235,6 +237,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         beam_size: int = 4,
         max_summary_tokens: int = 120,
         min_summary_tokens: int = 10,
+        min_sentence_tokens: int = 0,
         length_penalty: float = 1.0,
         block_trigrams: bool = True,
         random_state: int | None = 0,
@@ -269,6 +272,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         self.beam_size = beam_size
         self.max_summary_tokens = max_summary_tokens
         self.min_summary_tokens = min_summary_tokens
+        self.min_sentence_tokens = min_sentence_tokens
         self.length_penalty = length_penalty
         self.block_trigrams = block_trigrams
         self.random_state = random_state
@@ -283,6 +287,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
             ("min_count", 1), ("max_doc_sentences", 1), ("max_sentence_tokens", 1), ("max_chars", 100),
             ("max_target_tokens", 1), ("batch_tokens", 1), ("max_epochs", 1), ("rl_epochs", 0),
             ("beam_size", 1), ("max_summary_tokens", 1), ("min_summary_tokens", 0),
+            ("min_sentence_tokens", 0),
         ):  # fmt: skip
             check_int(f"{name}: {key}", getattr(self, key), low)
         check_int(f"{name}: max_steps", self.max_steps, 1, allow_none=True)
@@ -630,8 +635,9 @@ class HierarchicalNSESummarizer(BaseEstimator):
                 results[i] = Summary("", [], [s.text for s in doc.sentences], [], [0.0] * len(doc), mode)
         examples = {i: self._example(analysed[i]) for i in work}
         rules = Constraints(
-            self.max_summary_tokens, self.min_summary_tokens, max_sentences, self.block_trigrams
-        )
+            self.max_summary_tokens, self.min_summary_tokens, max_sentences, self.block_trigrams,
+            self.min_sentence_tokens,
+        )  # fmt: skip
         beam = beam_size or self.beam_size
         lengths = [len(examples[i]) for i in work]
         with torch.no_grad():

@@ -195,6 +195,34 @@ def test_beam_search_obeys_the_limits():
             assert hyp.attention.shape == (3,) and 0 < hyp.attention.sum() <= 1 + 1e-6
 
 
+def test_no_sentence_ends_before_the_minimum_sentence_length():
+    rng = np.random.default_rng(6)
+    net = _net(6)
+
+    def sentences(tokens: list[int]) -> tuple[list[list[int]], list[int]]:
+        done, current = [], []
+        for token in tokens:
+            current.append(token)
+            if token in net.sentence_end_ids:
+                done.append(current)
+                current = []
+        return done, current
+
+    with torch.no_grad():
+        net.out_bias[4] = 4.0  # a net eager to end sentences
+        net.gen_gate.bias.fill_(5.0)
+        enc = net.encode(collate([_example(rng, [3, 4, 2], n_oov=2)]))
+        for beam in (1, 3):
+            free_rules = Constraints(max_length=40, max_sentences=3)
+            free, _ = sentences(beam_search(net, enc, beam, free_rules).tokens)
+            assert min(len(s) for s in free) < 6  # what the constraint has to prevent
+            rules = Constraints(max_length=40, max_sentences=3, min_sentence_length=6)
+            hyp = beam_search(net, enc, beam, rules)
+            done, unfinished = sentences(hyp.tokens)
+            assert done and all(len(s) > 6 for s in done)  # at least 6 tokens, then the end
+            assert not unfinished or len(unfinished) >= 6 or len(hyp.tokens) == rules.max_length
+
+
 def test_blocked_trigrams_never_repeat():
     rng = np.random.default_rng(5)
     net = _net(5, n_words=60)  # enough words that some continuation is always new
