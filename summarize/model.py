@@ -480,6 +480,7 @@ class Constraints:
     max_sentences: int | None = None
     block_trigrams: bool = False
     min_sentence_length: int = 0
+    min_sentences: int = 0
 
 
 def _apply_constraints(
@@ -489,8 +490,9 @@ def _apply_constraints(
 
     Before ``min_length`` tokens neither ``<eos>`` nor the sentence end that would complete the
     ``max_sentences``-th sentence may be produced; a sentence shorter than ``min_sentence_length``
-    tokens may not be ended (by a sentence end or ``<eos>``). A repeated trigram is allowed only
-    when every other continuation is forbidden.
+    tokens may not be ended (by a sentence end or ``<eos>``); ``<eos>`` may not come before
+    ``min_sentences`` sentences. A repeated trigram is allowed only when every other
+    continuation is forbidden.
     """
     logp = logp.clone()
     logp[:, [PAD, UNK, BOS]] = _NEG
@@ -511,6 +513,14 @@ def _apply_constraints(
         ]
         if last:
             logp[torch.tensor(last).unsqueeze(1), torch.tensor(ends).unsqueeze(0)] = _NEG
+    if rules.min_sentences > 0:
+        few = [
+            row
+            for row, history in enumerate(histories)
+            if sum(t in model.sentence_end_ids for t in history) < rules.min_sentences
+        ]
+        if few:
+            logp[few, EOS] = _NEG
     if rules.min_sentence_length > 0 and ends:
         for row, history in enumerate(histories):
             length = _current_sentence_length(history, model.sentence_end_ids)

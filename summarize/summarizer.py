@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +238,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         max_summary_tokens: int = 120,
         min_summary_tokens: int = 10,
         min_sentence_tokens: int = 0,
+        fill_sentences: bool = False,
         length_penalty: float = 1.0,
         block_trigrams: bool = True,
         random_state: int | None = 0,
@@ -273,6 +274,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         self.max_summary_tokens = max_summary_tokens
         self.min_summary_tokens = min_summary_tokens
         self.min_sentence_tokens = min_sentence_tokens
+        self.fill_sentences = fill_sentences
         self.length_penalty = length_penalty
         self.block_trigrams = block_trigrams
         self.random_state = random_state
@@ -311,6 +313,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         check_bool(f"{name}: block_trigrams", self.block_trigrams)
         check_bool(f"{name}: follow_copy", self.follow_copy)
         check_bool(f"{name}: warm_start", self.warm_start)
+        check_bool(f"{name}: fill_sentences", self.fill_sentences)
         check_bool(f"{name}: progress", self.progress)
         if not isinstance(self.device, str):
             raise StructNLPError(f"{name}: device must be a string such as 'auto', 'cpu' or 'cuda'")
@@ -655,8 +658,10 @@ class HierarchicalNSESummarizer(BaseEstimator):
                         scores[self._read_positions(doc)] = probabilities[r, :n_read]
                         results[i] = self._extractive(doc, scores, max_sentences, rank_by)
                     else:
-                        hyp = beam_search(net, enc.select(torch.tensor([r], device=device)), beam, rules,
-                                          self.length_penalty)  # fmt: skip
+                        wanted = min(max_sentences, n_read) if self.fill_sentences else 0
+                        one = enc.select(torch.tensor([r], device=device))
+                        doc_rules = replace(rules, min_sentences=wanted)
+                        hyp = beam_search(net, one, beam, doc_rules, self.length_penalty)
                         scores = np.zeros(len(doc))
                         scores[self._read_positions(doc)] = hyp.attention[:n_read]
                         results[i] = self._abstractive(doc, examples[i], hyp.tokens, scores, max_sentences)

@@ -223,6 +223,20 @@ def test_no_sentence_ends_before_the_minimum_sentence_length():
             assert not unfinished or len(unfinished) >= 6 or len(hyp.tokens) == rules.max_length
 
 
+def test_no_end_of_summary_before_the_minimum_number_of_sentences():
+    rng = np.random.default_rng(7)
+    net = _net(7)
+    with torch.no_grad():
+        net.out_bias[EOS] = 6.0  # a net eager to stop
+        net.gen_gate.bias.fill_(5.0)
+        enc = net.encode(collate([_example(rng, [3, 4, 2], n_oov=2)]))
+        for beam in (1, 3):
+            short = beam_search(net, enc, beam, Constraints(max_length=60)).tokens
+            assert sum(t in net.sentence_end_ids for t in short) < 2  # what the rule has to prevent
+            hyp = beam_search(net, enc, beam, Constraints(max_length=60, max_sentences=3, min_sentences=2))
+            assert sum(t in net.sentence_end_ids for t in hyp.tokens) >= 2
+
+
 def test_blocked_trigrams_never_repeat():
     rng = np.random.default_rng(5)
     net = _net(5, n_words=60)  # enough words that some continuation is always new
