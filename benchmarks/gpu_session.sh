@@ -4,7 +4,9 @@
 #
 #   1. the Tsetlin Machine GPU tests and the GPU-vs-CPU benchmark at IMDb size (2-4 minutes);
 #   2. then, side by side on the same GPU: a ReCAT parser (4 minutes of training) and the
-#      hierarchical NSE summarizer (3 minutes of likelihood, 1 of self-critical RL).
+#      hierarchical NSE summarizer with follow_copy, as the shipped one (3 minutes of likelihood,
+#      1 of self-critical RL); give it the shipped model's decoding settings before comparing
+#      (fill_sentences=True, min_sentence_tokens chosen on validation: docs/summarize.md).
 #
 # Inputs (prepare them on a CPU machine first; about 30 MB together):
 #   .devdata/tm                          python benchmarks/tsetlin_vs_peers.py --datasets imdb synthetic \
@@ -32,7 +34,7 @@ timeout 330 python scripts/train_parser.py --arch recat --corpus .devdata/parser
 parser=$!
 timeout 330 python scripts/train_summarizer.py --data .devdata/summarizer_bbc.jsonl.gz \
     --out "$out/summarizer" --device cuda --max-minutes 3 --rl-minutes 1 --batch-tokens 49152 \
-    --lr 2e-3 --seed 0 --quiet >"$out/summarizer.log" 2>&1 &
+    --lr 2e-3 --seed 0 --follow-copy --quiet >"$out/summarizer.log" 2>&1 &
 summarizer=$!
 wait "$parser"; echo "recat training exit $?"; tail -n 5 "$out/recat.log"
 wait "$summarizer"; echo "summarizer training exit $?"; tail -n 5 "$out/summarizer.log"

@@ -180,8 +180,8 @@ class HierarchicalNSESummarizer(BaseEstimator):
       targets are cut at a sentence end near this length);
     * ``follow_copy``: give the decoder's word attention a learned pull towards the source
       token after the one it attended last, so that copying runs of source text is easier to
-      learn (:meth:`summarize.model.HierNSENet.next_token_bias`; off by default and in the
-      shipped model, see docs/summarize.md);
+      learn (:meth:`summarize.model.HierNSENet.next_token_bias`; off by default, on in the
+      shipped model, which it made a better abstracter: docs/summarize.md);
     * training: ``lr``, ``batch_tokens``, ``max_epochs``, ``max_steps``, ``max_minutes``,
       ``patience``, ``dropout``, ``extract_weight`` (weight of the extractive loss); the
       self-critical phase runs when ``rl_epochs > 0`` or ``rl_minutes`` is set, with

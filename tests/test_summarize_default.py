@@ -41,6 +41,7 @@ def test_the_default_model_writes_an_abstract_from_the_story(model):
     story_words = {w.lower().strip(".,") for w in STORY.split()}
     words = [w.lower().strip(".,") for w in out.text.split()]
     assert sum(w in story_words for w in words) / len(words) > 0.5  # it copies from its input
+    assert model.fill_sentences and len(out.summary_sentences) == 2  # as many sentences as asked for
     assert all(0 <= i < 8 for i, _ in out.highlights)
 
 
