@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         rl_lr=args.rl_lr, random_state=args.seed, device=args.device, progress=not args.quiet,
     )  # fmt: skip
     if args.init:
+        if args.follow_copy:  # a model trained without it cannot gain it: fit() then says so
+            training["follow_copy"] = True
         model.set_params(warm_start=True, **training)
     else:
         model = HierarchicalNSESummarizer(

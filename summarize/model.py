@@ -504,21 +504,18 @@ def _apply_constraints(
     if short:
         logp[short, EOS] = _NEG
     ends = sorted(model.sentence_end_ids)
+    if rules.max_sentences is not None or rules.min_sentences > 0:
+        written = [_sentence_count(history, model.sentence_end_ids) for history in histories]
     if rules.max_sentences is not None and ends:
         last = [
             row
             for row, history in enumerate(histories)
-            if len(history) + 1 < rules.min_length
-            and sum(t in model.sentence_end_ids for t in history) + 1 >= rules.max_sentences
+            if len(history) + 1 < rules.min_length and written[row] + 1 >= rules.max_sentences
         ]
         if last:
             logp[torch.tensor(last).unsqueeze(1), torch.tensor(ends).unsqueeze(0)] = _NEG
     if rules.min_sentences > 0:
-        few = [
-            row
-            for row, history in enumerate(histories)
-            if sum(t in model.sentence_end_ids for t in history) < rules.min_sentences
-        ]
+        few = [row for row in range(len(histories)) if written[row] < rules.min_sentences]
         if few:
             logp[few, EOS] = _NEG
     if rules.min_sentence_length > 0 and ends:
@@ -544,6 +541,11 @@ def _apply_constraints(
     return logp
 
 
+def _sentence_count(history: list[int], sentence_end_ids: frozenset[int]) -> int:
+    """Sentences completed so far: the sentence ends in ``history``."""
+    return sum(1 for t in history if t in sentence_end_ids)
+
+
 def _current_sentence_length(history: list[int], sentence_end_ids: frozenset[int]) -> int:
     """Tokens generated since the last sentence end (all of them before the first one)."""
     for back, token in enumerate(reversed(history)):
@@ -556,10 +558,9 @@ def _finished(model: HierNSENet, token: int, history: list[int], rules: Constrai
     """True when ``token`` (already appended to ``history``) ends the summary."""
     if token == EOS:
         return True
-    ends = model.sentence_end_ids
-    if rules.max_sentences is None or token not in ends:
+    if rules.max_sentences is None or token not in model.sentence_end_ids:
         return False
-    return sum(1 for t in history if t in ends) >= rules.max_sentences
+    return _sentence_count(history, model.sentence_end_ids) >= rules.max_sentences
 
 
 def _generate(
