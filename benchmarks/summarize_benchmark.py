@@ -18,7 +18,10 @@ ROUGE-1/2/Lsum F1 come from :func:`structnlp.metrics.rouge` (Google's ``rouge-sc
 stemmer), with 95% bootstrap intervals over documents; the reference is split into its
 sentences by :func:`summarize.data.bbc_reference_sentences`. Speed is documents per second on
 this machine after sentence analysis (all systems share it); the analysis itself (structnlp's
-embedded spaCy pipeline) is timed separately.
+embedded spaCy pipeline) is timed separately. How abstractive each system is: **novel
+bigrams**, the share of its bigrams (lower-cased word tokens, pooled over documents) that the
+article does not contain, and **verbatim**, the share of its sentences that are an article
+sentence word for word (both 0 and 100% for an extract).
 
 Run from the repository root (the figures in docs/summarize.md come from this command)::
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -47,6 +51,34 @@ from summarize.data import (  # noqa: E402
     highlight_labels,
     sentence_words,
 )
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", text.lower()))
+
+
+def copying(outputs: list[list[str]], sources: list[list[str]]) -> dict[str, float]:
+    """Percentages of novel bigrams and of verbatim source sentences in ``outputs`` (module doc).
+
+    >>> copying([["The cat sat.", "A dog ran home."]], [["The cat sat.", "A dog ran."]])
+    {'novel_bigrams': 20.0, 'verbatim_sentences': 50.0}
+    """
+    novel = total = verbatim = n_sentences = 0
+    for output, source in zip(outputs, sources, strict=True):
+        source_sentences = {_words(s) for s in source}
+        source_words = _words(" ".join(source))
+        source_bigrams = set(zip(source_words, source_words[1:], strict=False))
+        for sentence in output:
+            words = _words(sentence)
+            bigrams = list(zip(words, words[1:], strict=False))
+            novel += sum(b not in source_bigrams for b in bigrams)
+            total += len(bigrams)
+            verbatim += words in source_sentences
+            n_sentences += 1
+    return {
+        "novel_bigrams": round(100 * novel / max(total, 1), 2),
+        "verbatim_sentences": round(100 * verbatim / max(n_sentences, 1), 2),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     analysed = list(analyze_documents(articles, model.tokenizer, model.max_chars))
     analysis_seconds = time.perf_counter() - started
     k = args.max_sentences
+    sources = [[s.text for s in d.sentences] for d in analysed]
 
     def oracle() -> list[list[str]]:
         out = []
@@ -109,12 +142,14 @@ def main(argv: list[str] | None = None) -> int:
             **{key: round(100 * value, 2) for key, value in scores.items() if key != "n_documents"},
             "docs_per_second": round(len(outputs) / seconds, 2),
             "mean_words": round(words, 1),
+            **copying(outputs, sources),
         }
         r = results[name]
         print(
             f"{name:<30} R-1 {r['rouge1']:6.2f} [{r['rouge1_low']:.1f}, {r['rouge1_high']:.1f}]"
             f"  R-2 {r['rouge2']:6.2f}  R-Lsum {r['rougeLsum']:6.2f}  {r['docs_per_second']:8.2f} docs/s"
-            f"  {r['mean_words']:5.1f} words",
+            f"  {r['mean_words']:5.1f} words  {r['novel_bigrams']:5.1f}% novel bigrams"
+            f"  {r['verbatim_sentences']:5.1f}% verbatim",
             flush=True,
         )
     report = {

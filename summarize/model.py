@@ -41,7 +41,7 @@ extractive head also learns from the decoder's loss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -218,6 +218,20 @@ class Encoded:
             self.token_prior[index],
         )
 
+    def focused(self, power: float) -> Encoded:
+        """This encoding with each token's prior raised to ``power``: ``p(its sentence) ** power``.
+
+        The prior reweights the decoder's word attention (:class:`summarize.nse.HierNSECell`); a
+        power above 1 keeps reading and copying to the most highlighted sentences. It is computed
+        in log space relative to each document's top sentence, so a large power cannot underflow
+        every weight to zero (the cell renormalises, so the scale does not matter).
+        """
+        if power == 1.0:
+            return self
+        log_p = nn.functional.logsigmoid(self.sentence_logits.float())
+        prior = torch.exp(power * (log_p - log_p.max(-1, keepdim=True).values)).gather(1, self.sent_of)
+        return replace(self, token_prior=prior.to(self.token_prior.dtype))
+
 
 @dataclass
 class DecoderState:
@@ -377,27 +391,30 @@ class HierNSENet(nn.Module):
         """The decoder's initial state: the encoder's final memories and LSTM states."""
         return DecoderState(enc.state, enc.words, enc.doc, torch.zeros_like(enc.token_prior))
 
-    def next_token_bias(self, z_word: torch.Tensor) -> torch.Tensor | None:
+    def next_token_bias(self, z_word: torch.Tensor, scale: float = 1.0) -> torch.Tensor | None:
         """Scores pulling the word attention one source token past the last step's (``follow``).
 
-        ``follow · z_prev[i − 1]`` at each source position ``i``: with a sharp previous attention
-        the token after the last copied one gets a bonus of ``follow``, so copying a run of source
-        text is a learned default rather than something the content attention must rediscover at
-        every step (location-aware attention, Chorowski et al. 2015, restricted to a shift of one).
+        ``scale · follow · z_prev[i − 1]`` at each source position ``i``: with a sharp previous
+        attention the token after the last copied one gets a bonus of ``follow``, so copying a run
+        of source text is a learned default rather than something the content attention must
+        rediscover at every step (location-aware attention, Chorowski et al. 2015, restricted to a
+        shift of one). ``scale`` is 1 in training; decoding may strengthen the pull (longer copied
+        runs, fewer badly spliced ones).
         """
         if self.follow is None:
             return None
-        return self.follow * nn.functional.pad(z_word[:, :-1], (1, 0))
+        return scale * self.follow * nn.functional.pad(z_word[:, :-1], (1, 0))
 
     def step(
-        self, ids: torch.Tensor, dec: DecoderState, enc: Encoded
+        self, ids: torch.Tensor, dec: DecoderState, enc: Encoded, follow_scale: float = 1.0
     ) -> tuple[torch.Tensor, DecoderState, torch.Tensor, torch.Tensor]:
         """One decoder step from input ids (B,): the output distribution over the extended vocabulary.
 
         Returns ``(probabilities (B, V + max_oov), new state, word attention (B, L), p_gen (B,))``.
+        ``follow_scale`` multiplies the pull of :meth:`next_token_bias`.
         """
         x = self.dropout(self.embed_output(ids, enc))
-        bias = self.next_token_bias(dec.z_word)
+        bias = self.next_token_bias(dec.z_word, follow_scale)
         out, state, words, doc = self.cell(
             x, dec.state, dec.words, dec.doc, word_prior=enc.token_prior, word_bias=bias
         )
@@ -473,7 +490,11 @@ def _strip(ids: list[int]) -> list[int]:
 
 @dataclass
 class Constraints:
-    """Decoding rules shared by greedy decoding and beam search (so that beam 1 equals greedy)."""
+    """Decoding rules shared by greedy decoding and beam search (so that beam 1 equals greedy).
+
+    All but ``follow_scale`` forbid tokens (:func:`_apply_constraints`); ``follow_scale`` is
+    passed to :meth:`HierNSENet.step`.
+    """
 
     max_length: int = 100
     min_length: int = 0
@@ -481,6 +502,7 @@ class Constraints:
     block_trigrams: bool = False
     min_sentence_length: int = 0
     min_sentences: int = 0
+    follow_scale: float = 1.0
 
 
 def _apply_constraints(
@@ -575,7 +597,7 @@ def _generate(
     done = [False] * n
     logps, masks = [], []
     for _ in range(rules.max_length):
-        probs, dec, _, _ = model.step(ids, dec, enc)
+        probs, dec, _, _ = model.step(ids, dec, enc, rules.follow_scale)
         logp = _apply_constraints(model, torch.log(probs.clamp_min(1e-12)), histories, enc.n_oov, rules)
         if sample:
             choice = torch.multinomial(torch.softmax(logp.detach(), -1), 1).squeeze(1)
@@ -601,11 +623,24 @@ def greedy_decode(model: HierNSENet, enc: Encoded, rules: Constraints) -> list[l
 
 @dataclass
 class Hypothesis:
-    """A beam-search result: extended-vocabulary ids, score and per-sentence attention."""
+    """A beam-search result: extended-vocabulary ids, score, per-sentence attention, and whether
+    it ended by itself (``<eos>`` or its last allowed sentence end) rather than at ``max_length``."""
 
     tokens: list[int]
     score: float
     attention: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    complete: bool = True
+
+
+def whole_sentences(tokens: list[int], sentence_end_ids: frozenset[int]) -> list[int]:
+    """``tokens`` up to their last sentence end: a summary cut off by the length limit loses its
+    unfinished last sentence, unless that is its only one.
+
+    >>> whole_sentences([7, 8, 4, 9, 10], frozenset({4})), whole_sentences([7, 8], frozenset({4}))
+    ([7, 8, 4], [7, 8])
+    """
+    ends = [i for i, t in enumerate(tokens) if t in sentence_end_ids]
+    return tokens[: ends[-1] + 1] if ends else list(tokens)
 
 
 def beam_search(
@@ -632,7 +667,7 @@ def beam_search(
         return score / max(1, length) ** length_penalty
 
     for _ in range(rules.max_length):
-        probs, dec, z_word, _ = model.step(ids, dec, beams)
+        probs, dec, z_word, _ = model.step(ids, dec, beams, rules.follow_scale)
         logp = _apply_constraints(model, torch.log(probs.clamp_min(1e-12)), histories, beams.n_oov, rules)
         per_sentence = torch.zeros(len(histories), n_sent, device=z_word.device).scatter_add(
             1, beams.sent_of, z_word
@@ -668,7 +703,7 @@ def beam_search(
         ids = torch.tensor([h[-1] for h in histories], device=logp.device)
     else:
         finished.extend(
-            Hypothesis(_strip(h), normalised(s, len(h)), a / max(1, len(h)))
+            Hypothesis(_strip(h), normalised(s, len(h)), a / max(1, len(h)), complete=False)
             for h, s, a in zip(histories, scores, attention, strict=True)
         )
     if not finished:

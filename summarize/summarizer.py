@@ -191,7 +191,11 @@ class HierarchicalNSESummarizer(BaseEstimator):
     * decoding: ``beam_size``, ``max_summary_tokens``, ``min_summary_tokens``,
       ``min_sentence_tokens`` (no generated sentence ends before this many tokens: a small
       model otherwise closes sentences early and its abstracts come out short),
-      ``length_penalty``, ``block_trigrams``;
+      ``length_penalty``, ``block_trigrams``, ``follow_scale`` (multiplies the learned pull
+      of a ``follow_copy`` model towards the next source token: above 1, longer runs are
+      copied whole instead of spliced; no effect on other models), ``highlight_sharpness``
+      (the power applied to the sentence probabilities that steer the decoder's attention:
+      above 1, it reads and copies mostly from the top highlights);
     * ``random_state``, ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``), ``progress``.
 
     Fitted attributes: ``word_vocab_``, ``lemma_vocab_``, ``pos_vocab_``, ``network_`` (the
@@ -241,6 +245,8 @@ class HierarchicalNSESummarizer(BaseEstimator):
         fill_sentences: bool = False,
         length_penalty: float = 1.0,
         block_trigrams: bool = True,
+        follow_scale: float = 1.0,
+        highlight_sharpness: float = 1.0,
         random_state: int | None = 0,
         device: str = "auto",
         progress: bool = False,
@@ -277,6 +283,8 @@ class HierarchicalNSESummarizer(BaseEstimator):
         self.fill_sentences = fill_sentences
         self.length_penalty = length_penalty
         self.block_trigrams = block_trigrams
+        self.follow_scale = follow_scale
+        self.highlight_sharpness = highlight_sharpness
         self.random_state = random_state
         self.device = device
         self.progress = progress
@@ -302,10 +310,14 @@ class HierarchicalNSESummarizer(BaseEstimator):
             value = getattr(self, key)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise StructNLPError(f"{name}: {key} must be a number in [0, 1], got {value!r}")
-        for key in ("extract_weight", "length_penalty"):
+        for key in ("extract_weight", "length_penalty", "follow_scale"):
             value = getattr(self, key)
             if not isinstance(value, (int, float)) or value < 0:
                 raise StructNLPError(f"{name}: {key} must be a non-negative number, got {value!r}")
+        if not isinstance(self.highlight_sharpness, (int, float)) or not self.highlight_sharpness > 0:
+            raise StructNLPError(
+                f"{name}: highlight_sharpness must be a positive number, got {self.highlight_sharpness!r}"
+            )
         for key in ("max_minutes", "rl_minutes"):
             value = getattr(self, key)
             if value is not None and (not isinstance(value, (int, float)) or not value > 0):
@@ -614,8 +626,9 @@ class HierarchicalNSESummarizer(BaseEstimator):
         import torch
 
         from structnlp.training import batches_by_token_budget, to_device
-        from summarize.model import Constraints, beam_search, collate
+        from summarize.model import Constraints, beam_search, collate, whole_sentences
 
+        self._check_params()  # decoding settings may have changed through set_params
         check_choice("mode", mode, MODES)
         check_choice("rank_by", rank_by, RANKINGS)
         check_int("max_sentences", max_sentences, 1)
@@ -639,7 +652,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         examples = {i: self._example(analysed[i]) for i in work}
         rules = Constraints(
             self.max_summary_tokens, self.min_summary_tokens, max_sentences, self.block_trigrams,
-            self.min_sentence_tokens,
+            self.min_sentence_tokens, follow_scale=float(self.follow_scale),
         )  # fmt: skip
         beam = beam_size or self.beam_size
         lengths = [len(examples[i]) for i in work]
@@ -659,12 +672,17 @@ class HierarchicalNSESummarizer(BaseEstimator):
                         results[i] = self._extractive(doc, scores, max_sentences, rank_by)
                     else:
                         wanted = min(max_sentences, n_read) if self.fill_sentences else 0
-                        one = enc.select(torch.tensor([r], device=device))
+                        one = enc.select(torch.tensor([r], device=device)).focused(
+                            float(self.highlight_sharpness)
+                        )
                         doc_rules = replace(rules, min_sentences=wanted)
                         hyp = beam_search(net, one, beam, doc_rules, self.length_penalty)
+                        tokens = hyp.tokens
+                        if not hyp.complete:  # cut off by max_summary_tokens
+                            tokens = whole_sentences(tokens, net.sentence_end_ids)
                         scores = np.zeros(len(doc))
                         scores[self._read_positions(doc)] = hyp.attention[:n_read]
-                        results[i] = self._abstractive(doc, examples[i], hyp.tokens, scores, max_sentences)
+                        results[i] = self._abstractive(doc, examples[i], tokens, scores, max_sentences)
         return [r for r in results if r is not None]
 
     def _read_positions(self, doc: AnalyzedDocument) -> list[int]:

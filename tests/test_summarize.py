@@ -144,6 +144,14 @@ def test_bad_input_is_reported_clearly():
         model.summarize(DOCS[0], max_sentences=0)
     with pytest.raises(StructNLPError, match="summarize_batch takes a list"):
         model.summarize_batch(DOCS[0])
+    for key, bad in (("follow_scale", -1.0), ("highlight_sharpness", 0.0), ("beam_size", 0)):
+        good = model.get_params()[key]
+        model.set_params(**{key: bad})  # decoding settings changed after fitting are checked too
+        try:
+            with pytest.raises(StructNLPError, match=key):
+                model.summarize(DOCS[0], mode="abstractive")
+        finally:
+            model.set_params(**{key: good})
     fresh = HierarchicalNSESummarizer(**TINY)
     with pytest.raises(StructNLPError, match="3 documents but 2 summaries"):
         fresh.fit(DOCS, SUMMARIES[:2])
@@ -161,6 +169,20 @@ def test_bad_input_is_reported_clearly():
 
     with pytest.raises(NotFittedError):
         fresh.summarize(DOCS[0])
+
+
+def test_an_abstract_cut_by_the_length_limit_ends_with_a_whole_sentence():
+    model = tiny_model()
+    free = model.summarize(DOCS[0], mode="abstractive", max_sentences=3)
+    assert len(free.summary_sentences) >= 2
+    limit = len(free.summary_sentences[0].split()) + 3  # room for one sentence and part of the next
+    before = model.max_summary_tokens
+    model.set_params(max_summary_tokens=limit)
+    try:
+        cut = model.summarize(DOCS[0], mode="abstractive", max_sentences=3)
+    finally:
+        model.set_params(max_summary_tokens=before)
+    assert cut.summary_sentences == free.summary_sentences[:1]
 
 
 def test_validation_and_the_self_critical_phase():

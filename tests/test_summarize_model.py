@@ -103,6 +103,7 @@ def test_the_decoder_is_pulled_towards_the_token_after_its_last_attention():
         bias = net.next_token_bias(previous)
     # the weight moves one source position on; the first position never gets any
     assert torch.equal(bias, torch.tensor([[0.0, 0.0, 3.0, 0.0], [0.0, 0.75, 0.75, 0.75]]))
+    assert torch.equal(net.next_token_bias(previous, 2.0), 2.0 * bias)  # decoding may strengthen it
     # in a decoder step, the bonus raises the next token's attention by the factor exp(3)
     rng = np.random.default_rng(7)
     example = _example(rng, [5], n_oov=0)
@@ -120,6 +121,27 @@ def test_the_decoder_is_pulled_towards_the_token_after_its_last_attention():
     assert torch.allclose(ratio[[0, 1, 3, 4]], ratio[0].expand(4), rtol=1e-5)
     no_pull = HierNSENet(N_WORDS, 6, 5, word_dim=6, lemma_dim=3, pos_dim=3)
     assert no_pull.follow is None and no_pull.next_token_bias(previous) is None
+
+
+def test_a_sharper_highlight_prior_keeps_the_attention_on_the_top_sentence():
+    rng = np.random.default_rng(3)
+    net = _net()
+    with torch.no_grad():
+        enc = net.encode(collate([_example(rng, [3, 4, 2])]))
+        enc.sentence_logits = torch.tensor([[2.0, -1.0, -40.0]])  # sentence 2 is all but excluded
+        assert enc.focused(1.0) is enc
+        prior = enc.focused(1.0 + 1e-9).token_prior  # any power: p ** power over the top sentence's
+        p = torch.sigmoid(enc.sentence_logits[0])
+        assert torch.allclose(prior[0], (p / p.max())[enc.sent_of[0]], rtol=1e-6)
+        focused = enc.focused(8.0)
+        # a power this large would underflow p ** 8 for sentence 2; relative to the top it stays finite
+        assert torch.isfinite(focused.token_prior).all() and float(focused.token_prior.max()) == 1.0
+        share = []
+        for e in (enc, focused):
+            _, _, z_word, _ = net.step(torch.tensor([BOS]), net.start(e), e)
+            share.append(float(z_word[0, enc.sent_of[0] == 0].sum()))
+            assert torch.isclose(z_word.sum(), torch.tensor(1.0))
+        assert share[1] > share[0] and share[1] > 0.99
 
 
 def test_encoding_does_not_depend_on_the_other_documents_of_the_batch():
@@ -191,7 +213,7 @@ def test_beam_search_obeys_the_limits():
                 ends = [t for t in hyp.tokens if t in (4, 5)]
                 assert len(ends) <= 1 and (not ends or hyp.tokens[-1] in (4, 5))
             else:
-                assert len(hyp.tokens) == 7
+                assert len(hyp.tokens) == 7 and not hyp.complete  # stopped by the limit, not by itself
             assert hyp.attention.shape == (3,) and 0 < hyp.attention.sum() <= 1 + 1e-6
 
 
