@@ -44,7 +44,10 @@
   (never padding, never ``<unk>``; at least one per sentence) are replaced by ``<mask>``
   and predicted. ``max_minutes`` stops training on the clock (the weights of the last
   finished step are kept) and ``fit(..., snapshot_dir=...)`` saves the parser there every
-  ``snapshot_minutes`` while it trains.
+  ``snapshot_minutes`` while it trains. With ``warm_start=True`` a fitted (or loaded) parser's
+  ``fit`` continues training its network with its vocabulary, as scikit-learn's
+  ``warm_start``: the training settings may change, the network's sizes may not (an error
+  names them); ``history_`` and the step, time and token counts go on from where they were.
 * **files** — ``save``/``load`` write and read a structnlp model directory (JSON +
   safetensors, :mod:`structnlp.modelio`), format version :data:`FORMAT_VERSION`;
   ``save(path, half=True)`` stores the weights in float16.
@@ -156,6 +159,7 @@ SHARED_PARAMS: dict[str, Any] = {
     "device": "auto",
     "random_state": None,
     "verbose": False,
+    "warm_start": False,
 }
 
 _BRACKET_TOKENS = frozenset({"-LRB-", "-RRB-", "-LCB-", "-RCB-", "-LSB-", "-RSB-"})
@@ -313,7 +317,7 @@ class InducedParser(ABC, BaseEstimator):
                 f"{name}: tokenizer must be one of {TOKENIZERS} or a callable str -> list[str],"
                 f" got {type(tokenizer).__name__}"
             )
-        for flag in ("lowercase", "normalize_numbers", "amp", "verbose"):
+        for flag in ("lowercase", "normalize_numbers", "amp", "verbose", "warm_start"):
             check_bool(f"{name}: {flag}", getattr(self, flag))
         check_choice(f"{name}: punctuation", self.punctuation, PUNCTUATION_MODES)
         check_choice(f"{name}: lr_schedule", self.lr_schedule, ("constant", "linear", "cosine"))
@@ -490,19 +494,23 @@ class InducedParser(ABC, BaseEstimator):
         name = type(self).__name__
         self._check_params()
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        continuing = self.warm_start and hasattr(self, "module_")
         sentences, _ = self._training_examples(X)
-        try:
-            vocabulary = Vocabulary.build(
-                sentences,
-                min_count=self.min_count,
-                max_size=self.max_vocab,
-                pad_token=PAD_TOKEN,
-                unk_token=UNK_TOKEN,
-                extra_specials=(MASK_TOKEN, NUM_TOKEN),
-            )
-        except EmptyCorpusError as exc:
-            raise EmptyCorpusError(f"{name}.fit: {exc}") from None
-        self.vocabulary_ = vocabulary
+        if continuing:
+            vocabulary = self.vocabulary_
+        else:
+            try:
+                vocabulary = Vocabulary.build(
+                    sentences,
+                    min_count=self.min_count,
+                    max_size=self.max_vocab,
+                    pad_token=PAD_TOKEN,
+                    unk_token=UNK_TOKEN,
+                    extra_specials=(MASK_TOKEN, NUM_TOKEN),
+                )
+            except EmptyCorpusError as exc:
+                raise EmptyCorpusError(f"{name}.fit: {exc}") from None
+            self.vocabulary_ = vocabulary
         cap = self.max_train_length
         examples = []
         for words in sentences:
@@ -512,11 +520,16 @@ class InducedParser(ABC, BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             network = self._build_network(len(vocabulary))
-        self.module_ = network
-        self.history_ = []
-        self.n_steps_ = 0
-        self.train_seconds_ = 0.0
-        self.train_tokens_ = 0
+        if continuing:
+            self._check_same_network(network)
+            network = self.module_.train()
+            before = (self.n_steps_, self.train_seconds_, self.train_tokens_)
+        else:
+            self.module_ = network
+            self.history_ = []
+            before = (0, 0.0, 0)
+        steps_before, seconds_before, tokens_before = before
+        self.n_steps_, self.train_seconds_, self.train_tokens_ = before
         snapshot = None
         if snapshot_dir is not None:
             if not isinstance(snapshot_minutes, (int, float)) or not snapshot_minutes > 0:
@@ -531,46 +544,54 @@ class InducedParser(ABC, BaseEstimator):
         deadline = None if self.max_minutes is None else start + 60.0 * self.max_minutes
         every = None if snapshot is None else 60.0 * snapshot_minutes
         clock = _Clock(deadline, every, snapshot)
+        origin = start - seconds_before  # the clock of history_ and train_seconds_ runs on across fits
         counted: list[int] = []
         running: list[torch.Tensor] = []  # losses since the last interval record, left on the device
 
         def loss_fn(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
-            self.n_steps_ = len(counted)  # steps finished so far (what a snapshot records)
-            self.train_tokens_ = sum(counted)
-            self.train_seconds_ = time.monotonic() - start
+            self.n_steps_ = steps_before + len(counted)  # steps finished so far (what a snapshot records)
+            self.train_tokens_ = tokens_before + sum(counted)
+            self.train_seconds_ = time.monotonic() - origin
             clock.tick()
             if len(running) >= self._log_every:
-                self._interval_record(len(counted), running, start)
+                self._interval_record(steps_before + len(counted), running, origin)
             counted.append(int(batch.mask.sum()))
             loss = self._loss(model, batch)
             running.append(loss.detach().float())
             return loss
 
+        config = self._train_config(seed)
+        config.log = lambda record: self._log_record(dict(record, step=steps_before + record["step"]))
         try:
-            train(
-                network,
-                examples,
-                collate=collate,
-                loss_fn=loss_fn,
-                config=self._train_config(seed),
-                lengths=lengths,
-            )
+            train(network, examples, collate=collate, loss_fn=loss_fn, config=config, lengths=lengths)
             finished = len(counted)
         except _TimeUp:
             finished = len(counted)
         if running:
-            self._interval_record(finished, running, start)
+            self._interval_record(steps_before + finished, running, origin)
         end = time.monotonic()
         self.module_ = network.eval()
-        self.n_steps_ = finished
-        self.train_seconds_ = end - start
-        self.train_tokens_ = int(sum(counted[:finished]))
+        self.n_steps_ = steps_before + finished
+        self.train_seconds_ = end - origin
+        self.train_tokens_ = tokens_before + int(sum(counted[:finished]))
         warm = clock.first_step_end
         if finished > 1 and warm is not None and end > warm:
             self.train_tokens_per_second_ = float(sum(counted[1:finished]) / (end - warm))
         else:
-            self.train_tokens_per_second_ = float(self.train_tokens_ / max(end - start, 1e-9))
+            self.train_tokens_per_second_ = float(sum(counted[:finished]) / max(end - start, 1e-9))
         return self
+
+    def _check_same_network(self, fresh: torch.nn.Module) -> None:
+        """Refuse to continue training when the parameters now describe another network."""
+        old = {k: tuple(v.shape) for k, v in self.module_.state_dict().items()}
+        new = {k: tuple(v.shape) for k, v in fresh.state_dict().items()}
+        if old != new:
+            differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+            raise StructNLPError(
+                f"{type(self).__name__}.fit: warm_start continues the fitted network, but the parameters "
+                f"now describe another one ({', '.join(differ[:4])}{' ...' if len(differ) > 4 else ''} "
+                "differ); set the sizes back or use warm_start=False"
+            )
 
     def mlm_loss(self, X: Iterable[Any], *, random_state: int = 0) -> float:
         """Mean masked-word cross-entropy (nats) of the sentences ``X``, with a fixed masking seed.

@@ -397,6 +397,7 @@ class ReCATParser(InducedParser):
         device: str = "auto",
         random_state: Any = None,
         verbose: bool = False,
+        warm_start: bool = False,
     ):
         self.hidden_size = hidden_size
         self.n_layers = n_layers
@@ -429,6 +430,7 @@ class ReCATParser(InducedParser):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _check_model_params(self) -> None:
         name = type(self).__name__

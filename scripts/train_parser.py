@@ -12,7 +12,11 @@ Every ``--checkpoint-minutes`` the parser is saved to ``OUT-checkpoint`` (float1
 so a killed run still leaves a model (removed once the final model is saved). At the end
 the parser is saved to ``OUT`` (float16 unless ``--float32``; tokenizer ``nltk`` and device
 ``auto`` for parsing) with the training summary in its metadata and in
-``OUT/training_log.json``, and a summary is printed. Example (the shipped default model)::
+``OUT/training_log.json``, and a summary is printed. ``--init DIR`` (a saved parser, or
+``default`` / ``default-recat``) continues training that parser instead of a new one
+(``warm_start``): its sizes and vocabulary are kept and the corresponding options are ignored;
+the training options apply, and its history and step counts go on. Example (the shipped
+default model)::
 
     PYTHONPATH=. python scripts/train_parser.py --arch structformer \\
         --corpus .devdata/parser_corpus.txt.gz --out parsing/models/structformer-default \\
@@ -51,8 +55,16 @@ def read_corpus(path: str, limit: int | None) -> list[list[str]]:
     return sentences
 
 
-def build_parser(args: argparse.Namespace, **overrides):
-    """The parser class named by ``--arch`` with the command-line settings it accepts."""
+#: the settings --init takes from the command line (the rest stay the loaded parser's)
+TRAINING_SETTINGS = frozenset({
+    "tokenizer", "lr", "warmup_steps", "lr_schedule", "max_epochs", "max_steps", "max_minutes",
+    "batch_tokens", "amp", "device", "random_state", "verbose", "warm_start",
+})  # fmt: skip
+
+
+def build_parser(args: argparse.Namespace, init=None, **overrides):
+    """The parser class named by ``--arch`` with the command-line settings it accepts; with
+    ``init`` (a parser of that class), ``init`` itself with the command line's training settings."""
     import importlib
 
     module, name = ARCHITECTURES[args.arch]
@@ -83,7 +95,14 @@ def build_parser(args: argparse.Namespace, **overrides):
     }
     accepted = cls().get_params()
     nullable = ("max_steps", "max_minutes")
-    return cls(**{k: v for k, v in wanted.items() if k in accepted and (v is not None or k in nullable)})
+    settings = {k: v for k, v in wanted.items() if k in accepted and (v is not None or k in nullable)}
+    if init is None:
+        return cls(**settings)
+    if not isinstance(init, cls):
+        raise SystemExit(
+            f"--init {args.init} holds a {type(init).__name__}, not a {name} (--arch {args.arch})"
+        )
+    return init.set_params(**{k: v for k, v in settings.items() if k in TRAINING_SETTINGS})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--verbose", action="store_true", help="progress bars and per-epoch losses")
+    parser.add_argument(
+        "--init", help="continue training this saved parser (a directory, or default / default-recat)"
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -138,10 +160,25 @@ def main(argv: list[str] | None = None) -> int:
     n_tokens = sum(len(s) for s in sentences)
     print(f"corpus: {len(sentences)} sentences, {n_tokens} tokens ({time.perf_counter() - started:.1f} s)")
     out = Path(args.out)
+    init = None
+    if args.init:
+        from parsing import load_parser
+        from structnlp.errors import StructNLPError
+
+        try:
+            init = load_parser(args.init, device=args.device)
+        except StructNLPError as exc:
+            raise SystemExit(f"--init: {exc}") from None
+        print(f"continuing {args.init}: {init.n_steps_} steps, {init.train_tokens_} tokens so far")
 
     planned = args.max_steps
     if args.max_minutes is not None and args.schedule != "constant" and args.max_steps is None:
-        probe = build_parser(args, max_steps=args.probe_steps, max_minutes=None, lr_schedule="constant")
+        from sklearn.base import clone
+
+        probe = build_parser(  # a fresh network of the same size measures the speed
+            args, None if init is None else clone(init), max_steps=args.probe_steps, max_minutes=None,
+            lr_schedule="constant", warm_start=False,
+        )  # fmt: skip
         probe.fit(sentences[: min(len(sentences), 50_000)])
         per_step = probe.train_tokens_ / max(probe.n_steps_, 1)
         planned = max(1, int(0.93 * 60 * args.max_minutes * probe.train_tokens_per_second_ / per_step))
@@ -152,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         del probe
         if device.type == "cuda":
             torch.cuda.empty_cache()
-    model = build_parser(args, max_steps=planned)
+    model = build_parser(args, init, max_steps=planned, warm_start=init is not None)
     print(f"training {type(model).__name__} on {device} with {model.get_params()}")
     fit_start = time.perf_counter()
     checkpoint = out.with_name(out.name + "-checkpoint")
@@ -166,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "corpus": Path(args.corpus).name,
+        "continued_from": args.init,
         "corpus_sentences": len(sentences),
         "corpus_tokens": n_tokens,
         "vocabulary": len(model.vocabulary_),

@@ -206,6 +206,54 @@ def test_max_minutes_stops_training_and_snapshots_are_written(tmp_path):
     assert snap.n_steps_ <= p.n_steps_
 
 
+def test_warm_start_continues_the_fitted_network(tmp_path):
+    held_out = CORPUS[1::7]
+    first = StructFormerParser(max_steps=20, max_epochs=100, **TINY).fit(CORPUS)
+    before = {k: v.clone() for k, v in first.module_.state_dict().items()}
+    loss_before = first.mlm_loss(held_out)
+    resumed = load_parser(first.save(tmp_path / "first"), device="cpu")
+    # other sentences, other training settings: the vocabulary and network are kept and trained on
+    resumed.set_params(warm_start=True, max_steps=40, lr=1e-3, warmup_steps=0)
+    resumed.fit(["the cat saw a zebra .", "a dog liked the garden ."] * 10)
+    assert resumed.vocabulary_ == first.vocabulary_ and "zebra" not in resumed.vocabulary_
+    assert resumed.n_steps_ == 60 and resumed.train_tokens_ > first.train_tokens_
+    assert resumed.train_seconds_ > first.train_seconds_
+    steps = [h["step"] for h in resumed.history_]
+    assert steps == sorted(steps) and steps[-1] == 60
+    assert resumed.history_[: len(first.history_)] == first.history_
+    after = resumed.module_.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    resumed.set_params(max_steps=40, lr=3e-3).fit(CORPUS)
+    assert resumed.n_steps_ == 100 and resumed.mlm_loss(held_out) < loss_before
+    with pytest.raises(StructNLPError, match="another one .*hidden|warm_start=False"):
+        resumed.set_params(hidden_size=32).fit(CORPUS)
+    # without a fitted network, warm_start is an ordinary fit
+    fresh = StructFormerParser(max_steps=3, warm_start=True, **TINY).fit(CORPUS)
+    assert fresh.n_steps_ == 3
+
+
+def test_the_training_script_trains_and_continues_a_parser(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    out = tmp_path / "model"
+    common = [
+        sys.executable, "scripts/train_parser.py", "--corpus", str(corpus), "--out", str(out),
+        "--device", "cpu", "--max-steps", "4", "--batch-tokens", "256", "--min-count", "1", "--threads", "1",
+    ]  # fmt: skip
+    sizes = ["--hidden-size", "16", "--layers", "1", "--heads", "2", "--parser-layers", "1"]
+    run = subprocess.run([*common, *sizes], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    assert load_parser(out).n_steps_ == 4
+    run = subprocess.run([*common, "--init", str(out)], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    continued = load_parser(out)
+    assert continued.n_steps_ == 8 and continued.hidden_size == 16 and "continuing" in run.stdout
+    run = subprocess.run(
+        [*common, "--init", str(out), "--arch", "recat"], capture_output=True, text=True, cwd=REPO
+    )
+    assert run.returncode != 0 and "not a ReCATParser" in run.stderr
+
+
 def test_sklearn_parameters():
     p = StructFormerParser(hidden_size=32, lr=1e-3)
     assert clone(p).get_params() == p.get_params()
