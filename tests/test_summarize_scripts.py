@@ -82,18 +82,3 @@ def test_data_script_analyses_bbc(shared_data, tmp_path):
     assert first["document"].sentences[0].text.startswith("Quarterly profits at US media giant TimeWarner")
     assert len(first["labels"]) == len(first["document"].sentences) and 0 < sum(first["labels"])
 
-
-def test_the_benchmark_measures_how_much_is_copied():
-    import doctest
-    import importlib.util
-
-    path = REPO / "benchmarks" / "summarize_benchmark.py"
-    spec = importlib.util.spec_from_file_location("summarize_benchmark", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    result = doctest.testmod(bench)
-    assert result.attempted > 0 and result.failed == 0
-    extract = [["Rain fell all day.", "The river rose."]]
-    assert bench.copying(extract, extract) == {"novel_bigrams": 0.0, "verbatim_sentences": 100.0}
-    assert bench.copying([["Fell rain day."]], extract) == {"novel_bigrams": 100.0, "verbatim_sentences": 0.0}
-    assert bench.copying([[]], extract) == {"novel_bigrams": 0.0, "verbatim_sentences": 0.0}

@@ -1,0 +1,50 @@
+"""Helpers inside the benchmarks/ scripts: their examples run and their measures are right
+(the scripts themselves need ../shared/data and minutes; the figures are in docs/)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def load_script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["summarize_benchmark", "topics_external_npmi"])
+def test_the_examples_in_the_scripts_run(name):
+    result = doctest.testmod(load_script(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_summarizer_benchmark_measures_how_much_is_copied():
+    copying = load_script("summarize_benchmark").copying
+    extract = [["Rain fell all day.", "The river rose."]]
+    assert copying(extract, extract) == {"novel_bigrams": 0.0, "verbatim_sentences": 100.0}
+    assert copying([["Fell rain day."]], extract) == {"novel_bigrams": 100.0, "verbatim_sentences": 0.0}
+    assert copying([[]], extract) == {"novel_bigrams": 0.0, "verbatim_sentences": 0.0}
+
+
+def test_external_npmi_rescoring_reads_every_saved_model():
+    rescore = load_script("topics_external_npmi").rescore
+    lda = {"npmi": -0.2, "topics": [["x", "y"], ["x", "z"]]}
+    report = {
+        "datasets": {
+            "a": {"models": {"lda": lda, "none": {"npmi": 0.0}}},
+            "b": {"models": {"docnade": {"npmi": -0.4, "topics": [["y", "z", "w"]]}}},
+        }
+    }
+    texts = [["x", "y"], ["z"], ["x", "y", "z"]]
+    scores = rescore(report, texts)
+    assert set(scores) == {"a", "b"} and set(scores["a"]) == {"lda"}  # a model without topics is skipped
+    assert scores["b"]["docnade"]["missing"] == 1 and scores["a"]["lda"]["npmi_own"] == -0.2
+    assert -1.0 <= scores["a"]["lda"]["npmi"] <= 1.0
