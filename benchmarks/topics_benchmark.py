@@ -57,6 +57,7 @@ NEURAL = {
     "idocnade": ("DocNADE", {"bidirectional": True}),
     "ctx": ("CtxDocNADE", {"lambda_ctx": 0.1}),
     "ctxe": ("CtxDocNADE", {"lambda_ctx": 0.1, "embeddings": "train"}),
+    "ctxe_file": ("CtxDocNADE", {"lambda_ctx": 0.1}),  # embeddings: the --embeddings file
 }
 BASELINES = ("sklearn_lda", "gensim_lda")
 
@@ -147,6 +148,12 @@ def run_neural(key: str, data: dict, vocabulary: Vocabulary, args: argparse.Name
         "device": args.device,
         **preset,
     }
+    if key == "ctxe_file":
+        if not args.embeddings:
+            raise SystemExit(
+                "the ctxe_file model needs --embeddings FILE (scripts/make_word_vectors.py writes one)"
+            )
+        params["embeddings"] = args.embeddings
     model = getattr(topics, class_name)(**params)
     start = time.perf_counter()
     model.fit(data["fit"], validation_docs=data["validation"][0])
@@ -277,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--root", help="data root (default: $STRUCTNLP_DATA, then ../shared/data)")
     parser.add_argument("--output", help="write all figures to this JSON file")
+    parser.add_argument("--embeddings", help="word2vec text file of the ctxe_file model (ctx-DocNADEe)")
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = {"command": " ".join(sys.argv), "settings": vars(args), "datasets": {}}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -93,3 +97,17 @@ def test_non_utf8_vector_files_name_file_and_line(tmp_path):
     path.write_bytes("apple 1 2\ncaf\xe9 3 4\n".encode("latin-1"))
     with pytest.raises(CorpusFormatError, match="latin1.txt, line 2"):
         read_word2vec_text(path, ["apple"])
+
+
+def test_the_vector_script_writes_a_file_ctx_docnade_reads(shared_data, tmp_path):
+    repo = Path(__file__).resolve().parent.parent
+    out = tmp_path / "vectors.txt.gz"
+    run = subprocess.run(
+        [sys.executable, "scripts/make_word_vectors.py", "--out", str(out), "--root", str(shared_data),
+         "--max-articles", "300", "--max-words", "400", "--dim", "16"],
+        capture_output=True, text=True, cwd=repo,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    vectors, found = read_word2vec_text(out, ["the", "of", "zzzz-not-a-word"])
+    assert found.tolist() == [True, True, False] and vectors.shape == (3, 16)
+    assert abs(float(vectors[0] @ vectors[0]) - 1.0) < 1e-3  # unit-length rows
