@@ -314,10 +314,11 @@ class HierarchicalNSESummarizer(BaseEstimator):
             value = getattr(self, key)
             if not isinstance(value, (int, float)) or value < 0:
                 raise StructNLPError(f"{name}: {key} must be a non-negative number, got {value!r}")
-        if not isinstance(self.highlight_sharpness, (int, float)) or not self.highlight_sharpness > 0:
-            raise StructNLPError(
-                f"{name}: highlight_sharpness must be a positive number, got {self.highlight_sharpness!r}"
-            )
+        sharpness = self.highlight_sharpness
+        if isinstance(sharpness, bool) or not isinstance(sharpness, (int, float)) or not 0 < sharpness < 1e6:
+            raise StructNLPError(f"{name}: highlight_sharpness must be a positive number, got {sharpness!r}")
+        if not self.follow_scale < 1e6:
+            raise StructNLPError(f"{name}: follow_scale must be a finite number, got {self.follow_scale!r}")
         for key in ("max_minutes", "rl_minutes"):
             value = getattr(self, key)
             if value is not None and (not isinstance(value, (int, float)) or not value > 0):

@@ -144,7 +144,9 @@ def test_bad_input_is_reported_clearly():
         model.summarize(DOCS[0], max_sentences=0)
     with pytest.raises(StructNLPError, match="summarize_batch takes a list"):
         model.summarize_batch(DOCS[0])
-    for key, bad in (("follow_scale", -1.0), ("highlight_sharpness", 0.0), ("beam_size", 0)):
+    bad_settings = (("follow_scale", -1.0), ("follow_scale", float("inf")), ("highlight_sharpness", 0.0),
+                    ("highlight_sharpness", float("nan")), ("highlight_sharpness", True), ("beam_size", 0))
+    for key, bad in bad_settings:
         good = model.get_params()[key]
         model.set_params(**{key: bad})  # decoding settings changed after fitting are checked too
         try:
