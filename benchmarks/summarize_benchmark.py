@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -43,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from structnlp.datasets import load_bbc_news_summary  # noqa: E402
 from structnlp.files import atomic_write  # noqa: E402
 from structnlp.metrics import rouge  # noqa: E402
+from structnlp.tokenize import RegexTokenizer  # noqa: E402
 from summarize import lead_n, load_summarizer, textrank  # noqa: E402
 from summarize.data import (  # noqa: E402
     analyze_documents,
@@ -52,9 +52,12 @@ from summarize.data import (  # noqa: E402
     sentence_words,
 )
 
+#: lower-cased word tokens, for comparing a summary's words with its article's
+WORDS = RegexTokenizer(r"\w+", lowercase=True)
+
 
 def _words(text: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"\w+", text.lower()))
+    return tuple(WORDS.tokenize(text))
 
 
 def copying(outputs: list[list[str]], sources: list[list[str]]) -> dict[str, float]:

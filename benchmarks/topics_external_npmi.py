@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from structnlp.datasets import load_wikipedia  # noqa: E402
 from structnlp.metrics import npmi_coherence  # noqa: E402
+from structnlp.tokenize import RegexTokenizer  # noqa: E402
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+#: the form of the topic sets' words (scripts/make_word_vectors.py reads Wikipedia the same way)
+WORDS = RegexTokenizer(r"[a-z0-9]+", lowercase=True)
 
 
 def tokenize(text: str) -> list[str]:
@@ -38,7 +39,7 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("The U.S. Senate voted 52-48.")
     ['the', 'u', 's', 'senate', 'voted', '52', '48']
     """
-    return _TOKEN.findall(text.lower())
+    return WORDS.tokenize(text)
 
 
 def rescore(report: dict[str, Any], texts: list[list[str]]) -> dict[str, dict[str, dict[str, Any]]]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import itertools
-import re
 import sys
 import time
 from collections import Counter
@@ -30,9 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from structnlp.datasets import load_wikipedia  # noqa: E402
 from structnlp.files import atomic_write  # noqa: E402
+from structnlp.tokenize import RegexTokenizer  # noqa: E402
 from topics.embeddings import ppmi_svd_embeddings  # noqa: E402
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+#: lower-cased runs of letters and digits, the form of the topic sets' words
+WORDS = RegexTokenizer(r"[a-z0-9]+", lowercase=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     articles = [
-        _TOKEN.findall(a["text"].lower())
+        WORDS.tokenize(a["text"])
         for a in itertools.islice(load_wikipedia(root=args.root), args.max_articles)
     ]
     counts = Counter(w for a in articles for w in a)

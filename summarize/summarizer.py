@@ -17,6 +17,7 @@ document therefore costs as much as a 5,000-word one.
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -310,15 +311,12 @@ class HierarchicalNSESummarizer(BaseEstimator):
             value = getattr(self, key)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise StructNLPError(f"{name}: {key} must be a number in [0, 1], got {value!r}")
-        for key in ("extract_weight", "length_penalty", "follow_scale"):
+        for key in ("extract_weight", "length_penalty", "follow_scale", "highlight_sharpness"):
             value = getattr(self, key)
-            if not isinstance(value, (int, float)) or value < 0:
-                raise StructNLPError(f"{name}: {key} must be a non-negative number, got {value!r}")
-        sharpness = self.highlight_sharpness
-        if isinstance(sharpness, bool) or not isinstance(sharpness, (int, float)) or not 0 < sharpness < 1e6:
-            raise StructNLPError(f"{name}: highlight_sharpness must be a positive number, got {sharpness!r}")
-        if not self.follow_scale < 1e6:
-            raise StructNLPError(f"{name}: follow_scale must be a finite number, got {self.follow_scale!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+                raise StructNLPError(f"{name}: {key} must be a non-negative finite number, got {value!r}")
+        if self.highlight_sharpness == 0:
+            raise StructNLPError(f"{name}: highlight_sharpness must be positive (it is a power), got 0")
         for key in ("max_minutes", "rl_minutes"):
             value = getattr(self, key)
             if value is not None and (not isinstance(value, (int, float)) or not value > 0):
@@ -663,6 +661,8 @@ class HierarchicalNSESummarizer(BaseEstimator):
             ):
                 rows = [work[g] for g in group]
                 enc = net.encode(to_device(collate([examples[i] for i in rows]), device))
+                if mode == "abstractive":
+                    enc = enc.focused(float(self.highlight_sharpness))
                 probabilities = torch.sigmoid(enc.sentence_logits).float().cpu().numpy()
                 for r, i in enumerate(rows):
                     doc = analysed[i]
@@ -673,9 +673,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
                         results[i] = self._extractive(doc, scores, max_sentences, rank_by)
                     else:
                         wanted = min(max_sentences, n_read) if self.fill_sentences else 0
-                        one = enc.select(torch.tensor([r], device=device)).focused(
-                            float(self.highlight_sharpness)
-                        )
+                        one = enc.select(torch.tensor([r], device=device))
                         doc_rules = replace(rules, min_sentences=wanted)
                         hyp = beam_search(net, one, beam, doc_rules, self.length_penalty)
                         tokens = hyp.tokens
