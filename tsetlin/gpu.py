@@ -23,8 +23,12 @@ ever touched by one warp (no cross-block coherence to worry about). Per sample:
 
 The class sums are triple-buffered so that one barrier per sample suffices (a buffer is cleared
 two samples before it is reused). The barrier is a software one, which needs every block to be
-resident: the grid has one block of 1,024 threads per multiprocessor, and the kernel is
-compiled to fit one such block per multiprocessor (``__launch_bounds__``).
+resident: the grid has one block of ``_TRAIN_BLOCK`` threads per multiprocessor, and the kernel is
+compiled to fit one such block per multiprocessor (``__launch_bounds__``). The number of state
+bits is compiled in, so that a word's planes stay in registers. On an H200 (IMDb, 2,000 clauses
+per class) 256-thread blocks ran an epoch in 1.54 s, 512 in 2.72 s and 1,024 in 5.19 s: with
+fewer threads each may hold more registers, and the feedback's register-held planes need them
+(docs/benchmarks.md).
 
 Prediction evaluates each clause's include mask against a document's bits in shared memory,
 one thread block per document.
@@ -53,7 +57,7 @@ __all__ = [
 DENSE_PREDICTION = True
 
 _BLOCK = 256
-_TRAIN_BLOCK = 1024
+_TRAIN_BLOCK = 256
 _SHARED_LIMIT = 48 * 1024
 
 _SOURCE = r"""
@@ -79,37 +83,36 @@ __device__ __forceinline__ u64 rotl(u64 w, u64 rot) {
     return (w << rot) | (w >> ((64 - rot) & 63));
 }
 
-#define MAX_BITS 16
-
 /* Bit-sliced saturating +1 (automata flagged in `up`), then -1 (flagged in `down`), of word k of
-   one clause's planes. All planes are loaded at once (one memory latency, not one per plane),
-   the carries ripple in registers, and only the planes that changed are stored. */
-__device__ __forceinline__ void update_word(u64* row, int B, int L, int k, u64 up, u64 down) {
+   one clause's STATE_BITS planes (a compile-time constant, so that the planes live in registers).
+   All planes are loaded at once (one memory latency, not one per plane), the carries ripple in
+   registers, and only the planes that changed are stored. */
+__device__ __forceinline__ void update_word(u64* row, int L, int k, u64 up, u64 down) {
     if (!(up | down)) return;
-    u64 t[MAX_BITS];
+    u64 t[STATE_BITS];
     unsigned changed = 0;
 #pragma unroll
-    for (int b = 0; b < MAX_BITS; ++b) if (b < B) t[b] = row[(i64)b * L + k];
+    for (int b = 0; b < STATE_BITS; ++b) t[b] = row[(i64)b * L + k];
     u64 c = up;
 #pragma unroll
-    for (int b = 0; b < MAX_BITS; ++b)
-        if (b < B && c) { u64 old = t[b]; t[b] = old ^ c; c &= old; changed |= 1u << b; }
+    for (int b = 0; b < STATE_BITS; ++b)
+        if (c) { u64 old = t[b]; t[b] = old ^ c; c &= old; changed |= 1u << b; }
     if (c) {  /* saturated at the top state */
 #pragma unroll
-        for (int b = 0; b < MAX_BITS; ++b) if (b < B) t[b] |= c;
+        for (int b = 0; b < STATE_BITS; ++b) t[b] |= c;
         changed = ~0u;
     }
     c = down;
 #pragma unroll
-    for (int b = 0; b < MAX_BITS; ++b)
-        if (b < B && c) { u64 old = t[b]; t[b] = old ^ c; c &= ~old; changed |= 1u << b; }
+    for (int b = 0; b < STATE_BITS; ++b)
+        if (c) { u64 old = t[b]; t[b] = old ^ c; c &= ~old; changed |= 1u << b; }
     if (c) {  /* saturated at state 0 */
 #pragma unroll
-        for (int b = 0; b < MAX_BITS; ++b) if (b < B) t[b] &= ~c;
+        for (int b = 0; b < STATE_BITS; ++b) t[b] &= ~c;
         changed = ~0u;
     }
 #pragma unroll
-    for (int b = 0; b < MAX_BITS; ++b) if (b < B && (changed >> b & 1u)) row[(i64)b * L + k] = t[b];
+    for (int b = 0; b < STATE_BITS; ++b) if (changed >> b & 1u) row[(i64)b * L + k] = t[b];
 }
 
 __device__ __forceinline__ u64 literal_word(const u64* x, const u64* valid, int k, int W) {
@@ -193,7 +196,7 @@ __device__ __forceinline__ int first_owned(int first, int warp, int n_warps) {
     return first + ((warp - first % n_warps) % n_warps + n_warps) % n_warps;
 }
 
-extern "C" __global__ void __launch_bounds__(1024, 1) tm_train_epoch(
+extern "C" __global__ void __launch_bounds__(TRAIN_BLOCK, 1) tm_train_epoch(
     u64* ta, int* weights, u64* rng, unsigned char* fired,
     const i64* indptr, const i64* indices, const int* y, const i64* order, const int* other,
     const unsigned char* clause_active, const u64* la, const u64* valid, const u64* pool, i64 pool_size,
@@ -253,7 +256,7 @@ extern "C" __global__ void __launch_bounds__(1024, 1) tm_train_epoch(
                     const u64 rot = r & 63;
                     const i64 off = (i64)((r >> 6) % (u64)(pool_size - L + 1));
                     for (int k = lane; k < L; k += 32)
-                        update_word(row, B, L, k, 0, rotl(pool[off + k], rot) & la[k]);
+                        update_word(row, L, k, 0, rotl(pool[off + k], rot) & la[k]);
                     continue;
                 }
                 if (type_i) {                             /* Type Ia */
@@ -272,7 +275,7 @@ extern "C" __global__ void __launch_bounds__(1024, 1) tm_train_epoch(
                         const u64 lit = literal_word(x, valid, k, W);
                         const u64 sel = rotl(pool[off + k], rot);
                         const u64 up = budget >= 0 ? carry[k] : (boost ? lit & la[k] : lit & la[k] & ~sel);
-                        update_word(row, B, L, k, up, ~lit & la[k] & sel);
+                        update_word(row, L, k, up, ~lit & la[k] & sel);
                     }
                     if (lane == 0 && weighted) weights[g] += away;
                 } else {                                  /* Type II */
@@ -282,10 +285,10 @@ extern "C" __global__ void __launch_bounds__(1024, 1) tm_train_epoch(
                         __syncwarp();
                         if (lane == 0) limit_new_includes(row, carry, budget, rng, g, B, L, cross);
                         __syncwarp();
-                        for (int k = lane; k < L; k += 32) update_word(row, B, L, k, carry[k], 0);
+                        for (int k = lane; k < L; k += 32) update_word(row, L, k, carry[k], 0);
                     } else {
                         for (int k = lane; k < L; k += 32)
-                            update_word(row, B, L, k, ~literal_word(x, valid, k, W) & la[k] & ~top[k], 0);
+                            update_word(row, L, k, ~literal_word(x, valid, k, W) & la[k] & ~top[k], 0);
                     }
                     if (lane == 0 && weighted && weights[g] * away > 1) weights[g] -= away;
                 }
@@ -327,7 +330,7 @@ extern "C" __global__ void tm_evaluate(
 }
 """
 
-_module_cache: dict[int, Any] = {}
+_module_cache: dict[tuple[int, int, int], Any] = {}
 
 
 def _cupy():
@@ -341,14 +344,15 @@ def _cupy():
     return cupy
 
 
-def _kernels():
-    """The compiled kernels for the current device (compiled once per process and device)."""
+def _kernels(state_bits: int):
+    """The compiled kernels for the current device and number of state bits (compiled once each)."""
     cp = _cupy()
-    device = cp.cuda.runtime.getDevice()
-    if device not in _module_cache:
-        module = cp.RawModule(code=_SOURCE, options=("--std=c++14",))
-        _module_cache[device] = (module.get_function("tm_train_epoch"), module.get_function("tm_evaluate"))
-    return _module_cache[device]
+    key = (cp.cuda.runtime.getDevice(), state_bits, _TRAIN_BLOCK)
+    if key not in _module_cache:
+        options = ("--std=c++14", f"-DSTATE_BITS={state_bits}", f"-DTRAIN_BLOCK={_TRAIN_BLOCK}")
+        module = cp.RawModule(code=_SOURCE, options=options)
+        _module_cache[key] = (module.get_function("tm_train_epoch"), module.get_function("tm_evaluate"))
+    return _module_cache[key]
 
 
 def _check_shared(n_words: int, n_classes: int) -> int:
@@ -394,8 +398,8 @@ def train_epoch(
     ``n_threads`` is accepted for a uniform backend interface and ignored.
     """
     cp = _cupy()
-    train, _ = _kernels()
     C, B, L = ta.shape
+    train, _ = _kernels(B)
     n_clauses = C // n_classes
     shared = _check_shared(L // 2, 0)
     n_blocks = _n_blocks()
@@ -442,8 +446,8 @@ def train_epoch(
 
 def _evaluate(ta, votes, indptr, indices, n_classes, la, counted, mode):
     cp = _cupy()
-    _, evaluate = _kernels()
     C, B, L = ta.shape
+    _, evaluate = _kernels(B)
     n_docs = int(indptr.size - 1)
     shared = _check_shared(L // 2, n_classes)
     sums = cp.zeros((n_docs, n_classes), dtype=cp.int64)
