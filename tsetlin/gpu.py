@@ -211,11 +211,17 @@ extern "C" __global__ void __launch_bounds__(TRAIN_BLOCK, 1) tm_train_epoch(
     const int half = n_clauses / 2;
     u64* carry = scratch + (i64)warp * 2 * L;
     u64* cross = carry + L;
+    /* The votes are added up per block in shared memory and reach the global class sums with
+       one atomic per block and class, and each block reads the sums back once: every thread
+       adding to or reading one global address would serialise thousands of atomics per sample. */
+    __shared__ int block_votes[2];
+    __shared__ int block_totals[2];
     for (i64 step = 0; step < n_steps; ++step) {
         const i64 i = order[step];
         const int cls[2] = {y[i], other[step]};
         int* sum = sums + 2 * (step % 3);
-        pack_document(x, indptr, indices, i, W);
+        if (threadIdx.x < 2) block_votes[threadIdx.x] = 0;
+        pack_document(x, indptr, indices, i, W);     /* its barriers publish the zeros too */
         if (blockIdx.x == 0 && threadIdx.x < 2) sums[2 * ((step + 1) % 3) + threadIdx.x] = 0;
         for (int side = 0; side < 2; ++side) {            /* evaluate, add up the votes */
             const int first = cls[side] * n_clauses;
@@ -226,13 +232,18 @@ extern "C" __global__ void __launch_bounds__(TRAIN_BLOCK, 1) tm_train_epoch(
                 if (lane == 0) fired[g] = on;
                 if (on) local += weights[g];
             }
-            if (lane == 0 && local != 0) atomicAdd(&sum[side], local);
+            if (lane == 0 && local != 0) atomicAdd(&block_votes[side], local);
         }
+        __syncthreads();
+        if (threadIdx.x < 2 && block_votes[threadIdx.x] != 0)
+            atomicAdd(&sum[threadIdx.x], block_votes[threadIdx.x]);
         grid_barrier(barrier, barrier + 1);
+        if (threadIdx.x < 2) block_totals[threadIdx.x] = atomicAdd(&sum[threadIdx.x], 0);
+        __syncthreads();
         for (int side = 0; side < 2; ++side) {            /* feedback */
             const int first = cls[side] * n_clauses;
             const bool is_target = side == 0;
-            int total = atomicAdd(&sum[side], 0);
+            int total = block_totals[side];
             total = total < -T ? -T : (total > T ? T : total);
             const double p = is_target ? (T - total) / (2.0 * T) : (T + total) / (2.0 * T);
             for (int g = first_owned(first, warp, n_warps); g < first + n_clauses; g += n_warps) {
@@ -401,7 +412,7 @@ def train_epoch(
     C, B, L = ta.shape
     train, _ = _kernels(B)
     n_clauses = C // n_classes
-    shared = _check_shared(L // 2, 0)
+    shared = _check_shared(L // 2, 4)  # four ints beside the document: the block's votes and totals
     n_blocks = _n_blocks()
     d_ta = cp.asarray(ta)
     d_weights = cp.asarray(weights, dtype=cp.int32)
