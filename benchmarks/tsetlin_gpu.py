@@ -9,7 +9,9 @@ Run on a machine with CuPy and a CUDA device, from the repository root::
 sub-folder per data set); without it a synthetic IMDb-sized problem is generated. For each data
 set the script trains the same model on both backends from the same ``random_state``, epoch by
 epoch, checks that the automata are identical after every epoch, and reports seconds per epoch,
-prediction time and accuracy, with the GPU/CPU speed-up. It takes 2-4 minutes on an H100/H200.
+prediction time and accuracy, with the GPU/CPU speed-up. ``--train-blocks 256 512 1024`` times
+the GPU training kernel with each thread-block size in the same run (the package uses
+``tsetlin.gpu._TRAIN_BLOCK``). It takes 2-4 minutes on an H100/H200.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import tsetlin.gpu as tsetlin_gpu  # noqa: E402
 from tsetlin import TsetlinMachineClassifier  # noqa: E402
 
 #: The quick preset of tsetlin_vs_peers.py for the data sets measured here.
@@ -94,33 +97,49 @@ def timed_epochs(params: dict[str, Any], backend: str, X, y, Xt, yt, n_epochs: i
     }, states
 
 
-def compare(name: str, X, y, Xt, yt, params: dict[str, Any], n_epochs: int) -> dict[str, Any]:
+def steady(run: dict[str, Any]) -> float:
+    """Mean seconds of the epochs after the first (which includes compiling)."""
+    return float(np.mean(run["epoch_seconds"][1:] or run["epoch_seconds"]))
+
+
+def compare(
+    name: str, X, y, Xt, yt, params: dict[str, Any], n_epochs: int, blocks: list[int]
+) -> dict[str, Any]:
     print(
         f"\n== {name}: {X.shape[0]} x {X.shape[1]}, {X.nnz / X.shape[0]:.0f} words/doc, {params}", flush=True
     )
-    gpu, gpu_states = timed_epochs(params, "gpu", X, y, Xt, yt, n_epochs)
-    print("gpu", gpu, flush=True)
+    gpu_runs = {}
+    for block in blocks:
+        tsetlin_gpu._TRAIN_BLOCK = block
+        gpu_runs[block] = timed_epochs(params, "gpu", X, y, Xt, yt, n_epochs)
+        print(f"gpu, {block}-thread blocks", gpu_runs[block][0], flush=True)
     cpu, cpu_states = timed_epochs(params, "cpu", X, y, Xt, yt, n_epochs)
     print("cpu", cpu, flush=True)
-    identical = [bool(np.array_equal(a, b)) for a, b in zip(gpu_states, cpu_states, strict=True)]
-    steady_gpu = float(np.mean(gpu["epoch_seconds"][1:] or gpu["epoch_seconds"]))
-    steady_cpu = float(np.mean(cpu["epoch_seconds"][1:] or cpu["epoch_seconds"]))
+    gpu, gpu_states = gpu_runs[blocks[0]]
     result = {
         "data": name,
         "shape": list(X.shape),
         "params": params,
         "gpu": gpu,
         "cpu": cpu,
-        "identical_states_per_epoch": identical,
-        "epoch_speedup": round(steady_cpu / steady_gpu, 1),
+        "identical_states_per_epoch": [
+            bool(np.array_equal(a, b)) for a, b in zip(gpu_states, cpu_states, strict=True)
+        ],
+        "epoch_speedup": round(steady(cpu) / steady(gpu), 1),
         "predict_speedup": round(cpu["predict_seconds"] / max(gpu["predict_seconds"], 1e-9), 1),
+        "train_blocks": {
+            str(block): {
+                "epoch_seconds": run["epoch_seconds"],
+                "epoch_speedup": round(steady(cpu) / steady(run), 1),
+                "identical_states": all(
+                    np.array_equal(a, b) for a, b in zip(states, cpu_states, strict=True)
+                ),
+            }
+            for block, (run, states) in gpu_runs.items()
+        },
     }
-    print(
-        json.dumps(
-            {k: result[k] for k in ("identical_states_per_epoch", "epoch_speedup", "predict_speedup")}
-        ),
-        flush=True,
-    )
+    summary = ("identical_states_per_epoch", "epoch_speedup", "predict_speedup", "train_blocks")
+    print(json.dumps({k: result[k] for k in summary}), flush=True)
     return result
 
 
@@ -131,6 +150,13 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--skip-tests", action="store_true")
+    parser.add_argument(
+        "--train-blocks",
+        type=int,
+        nargs="+",
+        default=[tsetlin_gpu._TRAIN_BLOCK],
+        help="thread-block sizes of the training kernel to time (the first is compared in full)",
+    )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args()
     report: dict[str, Any] = {"cpus": os.cpu_count()}
@@ -146,10 +172,18 @@ def main() -> None:
     report["runs"] = []
     names = [n for n in SETTINGS if args.data and (args.data / n).is_dir()]
     for name in names:
-        report["runs"].append(compare(name, *load(args.data / name), SETTINGS[name], args.epochs))
+        report["runs"].append(
+            compare(name, *load(args.data / name), SETTINGS[name], args.epochs, args.train_blocks)
+        )
     if not names:
         report["runs"].append(
-            compare("synthetic-imdb-size", *synthetic(), SETTINGS["imdb-k5000-mindf5"], args.epochs)
+            compare(
+                "synthetic-imdb-size",
+                *synthetic(),
+                SETTINGS["imdb-k5000-mindf5"],
+                args.epochs,
+                args.train_blocks,
+            )
         )
     text = json.dumps(report, indent=1)
     print(text)
