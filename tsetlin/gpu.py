@@ -26,9 +26,8 @@ two samples before it is reused). The barrier is a software one, which needs eve
 resident: the grid has one block of ``_TRAIN_BLOCK`` threads per multiprocessor, and the kernel is
 compiled to fit one such block per multiprocessor (``__launch_bounds__``). The number of state
 bits is compiled in, so that a word's planes stay in registers. On an H200 (IMDb, 2,000 clauses
-per class) 256-thread blocks ran an epoch in 1.54 s, 512 in 2.72 s and 1,024 in 5.19 s: with
-fewer threads each may hold more registers, and the feedback's register-held planes need them
-(docs/benchmarks.md).
+per class) 256-thread blocks ran an epoch fastest: 1.54 s, against 2.72 s with 512 and 5.19 s
+with 1,024 (docs/benchmarks.md discusses why).
 
 Prediction evaluates each clause's include mask against a document's bits in shared memory,
 one thread block per document.
