@@ -31,6 +31,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tsetlin.gpu as tsetlin_gpu  # noqa: E402
+from structnlp.files import atomic_write  # noqa: E402
 from tsetlin import TsetlinMachineClassifier  # noqa: E402
 
 #: The quick preset of tsetlin_vs_peers.py for the data sets measured here.
@@ -188,7 +189,8 @@ def main() -> None:
     text = json.dumps(report, indent=1)
     print(text)
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        with atomic_write(args.out) as fh:
+            fh.write(text)
 
 
 if __name__ == "__main__":

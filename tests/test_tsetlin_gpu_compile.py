@@ -75,6 +75,7 @@ def kernel_resources(ptx: str, tmp_path: Path) -> dict[str, dict[str, int]]:
             "registers": int(re.search(r"Used (\d+) registers", block).group(1)),
             "spill_stores": int(re.search(r"(\d+) bytes spill stores", block).group(1)),
             "spill_loads": int(re.search(r"(\d+) bytes spill loads", block).group(1)),
+            "static_shared": int(m.group(1)) if (m := re.search(r"(\d+) bytes smem", block)) else 0,
         }
     return resources
 
@@ -98,5 +99,7 @@ def test_default_kernels_keep_their_planes_in_registers(tmp_path):
     for kernel in KERNELS:
         assert resources[kernel]["spill_stores"] == 0, (kernel, resources[kernel])
         assert resources[kernel]["spill_loads"] == 0, (kernel, resources[kernel])
+    # the shared-memory limit check counts the training kernel's static shared memory
+    assert resources["tm_train_epoch"]["static_shared"] == gpu._TRAIN_STATIC_SHARED
     # one block per multiprocessor must fit: 65,536 registers per multiprocessor on sm_90
     assert resources["tm_train_epoch"]["registers"] * gpu._TRAIN_BLOCK <= 65536

@@ -58,6 +58,8 @@ DENSE_PREDICTION = True
 _BLOCK = 256
 _TRAIN_BLOCK = 256
 _SHARED_LIMIT = 48 * 1024
+#: Bytes of tm_train_epoch's static shared memory: its block's votes and class totals (4 ints).
+_TRAIN_STATIC_SHARED = 16
 
 _SOURCE = r"""
 typedef unsigned long long u64;
@@ -365,13 +367,17 @@ def _kernels(state_bits: int):
     return _module_cache[key]
 
 
-def _check_shared(n_words: int, n_classes: int) -> int:
-    """Bytes of shared memory a kernel needs for one document; too many features is a clear error."""
-    need = 8 * n_words + 4 * n_classes
-    if need > _SHARED_LIMIT:
+def _check_shared(n_words: int, n_ints: int, static_bytes: int = 0) -> int:
+    """Bytes of dynamic shared memory for one document's bits and ``n_ints`` counters beside them.
+
+    ``static_bytes`` (the kernel's own ``__shared__`` variables) count towards the limit but are
+    not part of the dynamic allocation. Too many features is a clear error.
+    """
+    need = 8 * n_words + 4 * n_ints
+    if need + static_bytes > _SHARED_LIMIT:
         raise StructNLPError(
             f"the GPU backend holds a document's bits in {_SHARED_LIMIT // 1024} KiB of shared memory: "
-            f"at most {(_SHARED_LIMIT - 4 * n_classes) // 8 * 64} features; "
+            f"at most {(_SHARED_LIMIT - static_bytes - 4 * n_ints) // 8 * 64} features; "
             "use backend='cpu' or fewer features"
         )
     return need
@@ -411,7 +417,7 @@ def train_epoch(
     C, B, L = ta.shape
     train, _ = _kernels(B)
     n_clauses = C // n_classes
-    shared = _check_shared(L // 2, 4)  # four ints beside the document: the block's votes and totals
+    shared = _check_shared(L // 2, 0, static_bytes=_TRAIN_STATIC_SHARED)
     n_blocks = _n_blocks()
     d_ta = cp.asarray(ta)
     d_weights = cp.asarray(weights, dtype=cp.int32)
