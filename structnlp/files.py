@@ -70,13 +70,16 @@ def read_text(path: PathLike) -> str:
     return "\n".join(line for _, line in iter_lines(path))
 
 
-def _default_file_mode(path: Path) -> int:
-    """The mode a plain ``open(path, "w")`` would give: the old file's, else 0o666 less the umask."""
+def default_mode(path: Path, *, directory: bool = False) -> int:
+    """The mode a plain ``open(path, "w")`` (or ``mkdir``) would give: the old one's, else less the umask.
+
+    Temporary files and folders are private (0o600 / 0o700); what replaces ``path`` gets this.
+    """
     if path.exists():
         return path.stat().st_mode & 0o7777
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return (0o777 if directory else 0o666) & ~umask
 
 
 @contextlib.contextmanager
@@ -95,7 +98,7 @@ def atomic_write(path: PathLike, mode: str = "w", encoding: str | None = "utf-8"
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, _default_file_mode(path))
+        os.chmod(tmp, default_mode(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

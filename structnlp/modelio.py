@@ -41,7 +41,7 @@ import numpy as np
 
 from structnlp._version import __version__
 from structnlp.errors import ModelFileError, StructNLPError
-from structnlp.files import atomic_write
+from structnlp.files import atomic_write, default_mode
 
 CONFIG_FILE = "config.json"
 ARRAYS_FILE = "arrays.safetensors"
@@ -234,6 +234,7 @@ def save_model(
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     old = None
     try:
+        os.chmod(tmp, default_mode(path, directory=True))
         with atomic_write(tmp / ARRAYS_FILE, "wb") as fh:
             fh.write(blob)
         with atomic_write(tmp / CONFIG_FILE) as fh:

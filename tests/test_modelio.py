@@ -448,3 +448,17 @@ def test_damaged_arrays_entry(tmp_path):
 def test_model_file_error_is_a_value_error(tmp_path):
     with pytest.raises(ValueError):
         _load(tmp_path / "nowhere")
+
+
+def test_a_saved_model_directory_gets_normal_permissions(tmp_path):
+    """The directory is built privately (mkdtemp) but must end up readable like any other."""
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        path = _save(tmp_path / "m")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o755
+    assert {stat.S_IMODE(f.stat().st_mode) for f in path.iterdir()} == {0o644}
