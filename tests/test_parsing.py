@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -252,6 +253,28 @@ def test_the_training_script_trains_and_continues_a_parser(tmp_path):
         [*common, "--init", str(out), "--arch", "recat"], capture_output=True, text=True, cwd=REPO
     )
     assert run.returncode != 0 and "not a ReCATParser" in run.stderr
+
+
+def test_the_averaging_script_saves_the_mean_of_two_runs(parser, tmp_path):
+    first = parser.save(tmp_path / "a")
+    branch = load_parser(first, device="cpu")
+    branch.set_params(warm_start=True, max_steps=5, lr=1e-2, warmup_steps=0).fit(CORPUS)
+    second = branch.save(tmp_path / "b", metadata={"training": {"command": "stage b"}})
+    script = [sys.executable, "scripts/average_parsers.py", "--float32", "--out", str(tmp_path / "mean")]
+    run = subprocess.run([*script, str(first), str(second)], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    mean = load_parser(tmp_path / "mean")
+    a, b = parser.module_.state_dict(), branch.module_.state_dict()
+    for name, tensor in mean.module_.state_dict().items():
+        torch.testing.assert_close(tensor, (a[name] + b[name]) / 2)
+    assert mean.vocabulary_ == parser.vocabulary_ and mean.n_steps_ == parser.n_steps_
+    training = json.loads((tmp_path / "mean" / "config.json").read_text())["metadata"]["training"]
+    assert training["averaged"][1] == {"command": "stage b"} and "average_parsers.py" in training["command"]
+    other = StructFormerParser(max_steps=1, **TINY).fit(["a zebra ran ."] * 5).save(tmp_path / "c")
+    run = subprocess.run([*script, str(first), str(other)], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode != 0 and "another vocabulary" in run.stderr
+    run = subprocess.run([*script, str(first)], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode != 0 and "at least two parsers" in run.stderr
 
 
 def test_sklearn_parameters():
