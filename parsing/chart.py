@@ -808,6 +808,12 @@ def span_log_marginals(
 
     Exact when ``decompose`` scores each context as ``compose`` scored the split (the classic
     inside-outside algorithm); cells in no tree get about ``NEG_INF``.
+
+    >>> s = build_schedule([3], window=2)                  # every split scores 0: both trees tie
+    >>> ins = inside(s, torch.ones(3, 1), lambda l, r, c: (torch.zeros(l.shape[:-1]), l + r))
+    >>> out = outside(s, ins, torch.zeros(1), lambda p, sib, side: (torch.zeros(p.shape[:-1]), p + sib))
+    >>> s.spans[:, 1:].tolist(), span_log_marginals(s, ins, out).exp().round(decimals=3).tolist()
+    ([[0, 0], [1, 1], [2, 2], [0, 1], [1, 2], [0, 2]], [1.0, 1.0, 1.0, 0.5, 0.5, 1.0])
     """
     sentence = torch.as_tensor(schedule.spans[:, 0], device=inside_result.scores.device)
     log_z = inside_result.scores[schedule.root_ids][sentence]
@@ -836,6 +842,11 @@ def best_tree_nodes(schedule: ChartSchedule, inside_result: InsideResult) -> np.
     """:func:`best_trees` as one array of rows ``(sentence, cell, i, k, j)``, by sentence, in pre-order.
 
     Read top-down for all sentences at once, one tree level per step.
+
+    >>> s = build_schedule([3], window=2)
+    >>> ins = inside(s, torch.tensor([[1.0], [2.0], [0.0]]), lambda l, r, c: ((l * r).sum(-1), l + r))
+    >>> best_tree_nodes(s, ins)[:, [0, 2, 3, 4]].tolist()   # (sentence, i, k, j); words have k = -1
+    [[0, 0, 0, 2], [0, 0, -1, 0], [0, 1, 1, 2], [0, 1, -1, 1], [0, 2, -1, 2]]
     """
     best = inside_result.best_split.detach().cpu().numpy()
     frontier = schedule.root_ids.cpu().numpy()

@@ -115,6 +115,13 @@ def parent_probabilities(
     sums of positive terms only, in float64; words more than 300 nats below the sentence's
     highest are floored there, where their softmax weight is below 1e-130 anyway). Padding
     (``mask`` False) gets no mass. Returns float64.
+
+    >>> d = torch.tensor([[1.0, 5.0, 1e9]])     # "the cat sleeps": (the cat) first, then sleeps
+    >>> h = torch.tensor([[2.0, 6.0, 9.0]])     # sleeps highest, cat above the
+    >>> left, right = span_probabilities(d, h, 50.0)
+    >>> p = parent_probabilities(left, right, h, 50.0, torch.ones(1, 3, dtype=torch.bool))
+    >>> p[0].round(decimals=3).tolist()         # the -> cat, cat -> sleeps, sleeps: root
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
     """
     length = height.shape[1]
     index = torch.arange(length, device=height.device)

@@ -174,6 +174,10 @@ def analyze_documents(
     Each text is cut after ``max_chars`` characters, split into non-empty lines (a sentence
     never spans a line break: titles and paragraphs stay apart), and each line into
     sentences. ``skip_first_line`` drops the first non-empty line (BBC's titles).
+
+    >>> texts = ["Title\\nA storm hit. Trees fell.", "Title two\\nPrices rose."]
+    >>> [[s.text for s in d.sentences] for d in analyze_documents(texts, "nltk", skip_first_line=True)]
+    [['A storm hit.', 'Trees fell.'], ['Prices rose.']]
     """
     analyzer = resolve_analyzer(tokenizer)
     pipe = getattr(analyzer, "pipe", None)
@@ -214,7 +218,11 @@ def analyze_document(text: str, tokenizer: Any = "spacy", max_chars: int = MAX_C
 
 
 def sentence_words(text: str, tokenizer: Any = "spacy") -> list[list[str]]:
-    """The sentences of ``text`` as lists of lower-cased words (how summaries are compared)."""
+    """The sentences of ``text`` as lists of lower-cased words (how summaries are compared).
+
+    >>> sentence_words("Prices rose. Shares fell.", "nltk")
+    [['prices', 'rose', '.'], ['shares', 'fell', '.']]
+    """
     return [[w.lower() for w in s.words] for s in analyze_document(text, tokenizer).sentences]
 
 
@@ -419,6 +427,15 @@ def read_analyzed(path: str | os.PathLike, split: str | None = None) -> list[dic
 
     Each record's ``"document"`` becomes an :class:`AnalyzedDocument`; a malformed line is a
     :class:`~structnlp.errors.CorpusFormatError` naming the file and line.
+
+    >>> import pathlib, tempfile
+    >>> doc = analyze_document("A storm hit. Trees fell.", "nltk")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "bbc.jsonl.gz"
+    >>> write_analyzed(path, [{"id": "a", "split": "train", "document": doc.to_json()},
+    ...                       {"id": "b", "split": "test", "document": doc.to_json()}])
+    2
+    >>> [(r["id"], len(r["document"])) for r in read_analyzed(path, split="test")]
+    [('b', 2)]
     """
     out = []
     for lineno, line in iter_lines(path):
