@@ -74,6 +74,14 @@ def default_mode(path: Path, *, directory: bool = False) -> int:
     """The mode a plain ``open(path, "w")`` (or ``mkdir``) would give: the old one's, else less the umask.
 
     Temporary files and folders are private (0o600 / 0o700); what replaces ``path`` gets this.
+
+    >>> import os, pathlib, tempfile
+    >>> new = pathlib.Path(tempfile.mkdtemp()) / "model"
+    >>> umask = os.umask(0o022)
+    >>> modes = default_mode(new), default_mode(new, directory=True)
+    >>> _ = os.umask(umask)
+    >>> [oct(m) for m in modes]
+    ['0o644', '0o755']
     """
     if path.exists():
         return path.stat().st_mode & 0o7777
