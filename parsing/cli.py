@@ -29,23 +29,9 @@ FORMATS = ("brackets", "conllu", "json")
 
 def _lines(path: str | None) -> Iterator[str]:
     """Non-blank lines of ``path`` or of standard input, decoded as strict UTF-8."""
-    from structnlp.errors import StructNLPError
+    from structnlp.files import STDIN, iter_lines
 
-    if path is not None and path != "-":
-        from structnlp.files import iter_lines
-
-        for _, line in iter_lines(path):
-            if line.strip():
-                yield line.strip()
-        return
-    for number, raw in enumerate(sys.stdin.buffer, start=1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise StructNLPError(
-                f"standard input, line {number}: not UTF-8 (byte {exc.start}:"
-                f" {raw[exc.start : exc.start + 1]!r}); convert the text to UTF-8 first"
-            ) from None
+    for _, line in iter_lines(STDIN if path is None else path):
         if line.strip():
             yield line.strip()
 

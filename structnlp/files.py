@@ -1,7 +1,8 @@
 """Opening text files (gzip-transparent, strict UTF-8) and writing files atomically.
 
 Readers everywhere in structnlp go through :func:`iter_lines` so that a non-UTF-8 byte
-is reported with the file name and line number instead of a bare ``UnicodeDecodeError``.
+is reported with the file name and line number instead of a bare ``UnicodeDecodeError``;
+the path ``"-"`` is standard input, read the same way (the command-line tools rely on it).
 Writers go through :func:`atomic_write` so that a crash never leaves half a file.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,8 @@ from typing import IO
 from structnlp.errors import CorpusFormatError
 
 PathLike = str | os.PathLike
+#: The path that means standard input to :func:`iter_lines` and :func:`read_text`.
+STDIN = "-"
 
 
 def _is_gzip(path: Path) -> bool:
@@ -35,11 +39,19 @@ def open_binary(path: PathLike) -> IO[bytes]:
     return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
 
 
+def _source(path: PathLike) -> tuple[contextlib.AbstractContextManager[IO[bytes]], str]:
+    """The byte stream to read and the name errors give it (``"-"``: standard input, left open)."""
+    if str(path) == STDIN:
+        return contextlib.nullcontext(sys.stdin.buffer), "standard input"
+    return open_binary(path), str(path)
+
+
 def iter_lines(path: PathLike) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` pairs, 1-based, without the trailing newline.
 
-    Streams the file (never loads it whole). Raises :class:`CorpusFormatError` naming the
-    file and line on bytes that are not UTF-8 or on a corrupt gzip stream.
+    Streams the file (never loads it whole); ``"-"`` reads standard input. Raises
+    :class:`CorpusFormatError` naming the file (or "standard input") and line on bytes that
+    are not UTF-8 or on a corrupt gzip stream.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
@@ -48,25 +60,26 @@ def iter_lines(path: PathLike) -> Iterator[tuple[int, str]]:
     [(1, 'one'), (2, 'two')]
     """
     lineno = 0
-    with open_binary(path) as fh:
+    source, name = _source(path)
+    with source as fh:
         try:
             for lineno, raw in enumerate(fh, start=1):
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     raise CorpusFormatError(
-                        path, lineno, f"not valid UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 1]!r});"
-                        " re-encode the file as UTF-8"
+                        name, lineno, f"not valid UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 1]!r});"
+                        " re-encode it as UTF-8"
                     ) from None
                 if lineno == 1 and text.startswith("\ufeff"):
                     text = text[1:]
                 yield lineno, text.rstrip("\r\n")
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise CorpusFormatError(path, lineno + 1, f"cannot read compressed data ({exc})") from None
+            raise CorpusFormatError(name, lineno + 1, f"cannot read compressed data ({exc})") from None
 
 
 def read_text(path: PathLike) -> str:
-    """Read a whole (small) UTF-8 file, gzip-transparent, with clear errors."""
+    """Read a whole (small) UTF-8 file (``"-"``: standard input), gzip-transparent, with clear errors."""
     return "\n".join(line for _, line in iter_lines(path))
 
 

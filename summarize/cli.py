@@ -17,32 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from typing import Any
 
 BBC = "bbc_news_summary"
 
 
-def _decode(data: bytes, where: str) -> str:
-    from structnlp.errors import StructNLPError
-
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        byte = data[exc.start : exc.start + 1]
-        raise StructNLPError(
-            f"{where}: not valid UTF-8 (byte {exc.start}: {byte!r}); re-encode it as UTF-8"
-        ) from None
-
-
 def _read_document(path: str | None) -> str:
-    if path is None or path == "-":
-        return _decode(sys.stdin.buffer.read(), "standard input")
-    from structnlp.files import open_binary
+    from structnlp.files import STDIN, read_text
 
-    with open_binary(path) as fh:
-        return _decode(fh.read(), path)
+    return read_text(STDIN if path is None else path)
 
 
 def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[str], list[Any], bool]:

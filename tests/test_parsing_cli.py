@@ -63,7 +63,7 @@ def test_parse_reads_files_and_refuses_non_utf8(model, tmp_path, monkeypatch, ca
     assert "latin1.txt, line 1: not valid UTF-8" in capsys.readouterr().err
     _stdin(monkeypatch, "caf\xe9\n".encode("latin-1"))
     assert main(["parse", "--model", str(model)]) == 1
-    assert "standard input, line 1: not UTF-8" in capsys.readouterr().err
+    assert "standard input, line 1: not valid UTF-8" in capsys.readouterr().err
 
 
 def test_eval_on_bracketed_and_dependency_trees(model, tmp_path, capsys):

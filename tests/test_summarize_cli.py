@@ -49,10 +49,10 @@ def test_non_utf8_and_empty_input_are_clear_errors(model_dir, tmp_path, monkeypa
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("Caf\xe9 prices rose.".encode("latin-1"))
     assert main(["summarize", "--model", model_dir, "--input", str(bad)]) == 1
-    assert "latin1.txt: not valid UTF-8 (byte 3: b'\\xe9')" in capsys.readouterr().err
+    assert "latin1.txt, line 1: not valid UTF-8 (byte 3: b'\\xe9')" in capsys.readouterr().err
     _stdin(monkeypatch, b"\xff\xfe broken")
     assert main(["summarize", "--model", model_dir]) == 1
-    assert "standard input: not valid UTF-8 (byte 0" in capsys.readouterr().err
+    assert "standard input, line 1: not valid UTF-8 (byte 0" in capsys.readouterr().err
     _stdin(monkeypatch, b"  \n\n ")
     assert main(["summarize", "--model", model_dir]) == 1
     assert "the input holds no text" in capsys.readouterr().err

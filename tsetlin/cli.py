@@ -165,7 +165,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                 "standard input is read as plain text, a document a line; give --data FILE for "
                 "JSON Lines or CSV input and for --label-field"
             )
-        pairs: Iterator[tuple] = ((line.strip(), None) for line in sys.stdin if line.strip())
+        from structnlp.files import STDIN, iter_lines
+
+        pairs: Iterator[tuple] = ((line.strip(), None) for _, line in iter_lines(STDIN) if line.strip())
     else:
         pairs = _records(args.data, args.data_format, args.text_field, args.label_field)
     n = correct = 0
@@ -205,7 +207,9 @@ def _documents_to_explain(args: argparse.Namespace) -> list[tuple[int, str]]:
             raise StructNLPError(
                 "standard input is read as one plain-text document; give --data FILE for JSON Lines or CSV"
             )
-        docs = [sys.stdin.read()]
+        from structnlp.files import STDIN, read_text
+
+        docs = [read_text(STDIN)]
         if not docs[0].strip():
             raise StructNLPError("no document to explain: standard input is empty (or use --text / --data)")
     if args.index is None:
