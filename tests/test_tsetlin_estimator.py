@@ -169,9 +169,9 @@ def test_partial_fit_errors():
     with pytest.raises(StructNLPError, match="classes must be given on the first call"):
         small().partial_fit(X, y)
     clf = small().partial_fit(X, y, classes=[0, 1])
-    with pytest.raises(StructNLPError, match=r"labels \[np.int64\(2\)\] that are not among the classes"):
+    with pytest.raises(StructNLPError, match=r"labels \[2\] that are not among the classes \[0, 1\]"):
         clf.partial_fit(X, np.full(100, 2))
-    with pytest.raises(StructNLPError, match="differs from the classes of the first call"):
+    with pytest.raises(StructNLPError, match=r"classes=\[0, 1, 2\] differs .* first call \[0, 1\]"):
         clf.partial_fit(X, y, classes=[0, 1, 2])
     with pytest.raises(StructNLPError, match="at least 2 classes"):
         small().partial_fit(X, y, classes=[0])
@@ -255,12 +255,12 @@ def test_pipeline_grid_search_and_one_vs_rest():
 @pytest.mark.parametrize(
     ("X", "message"),
     [
-        (np.array([[0, 1], [2, 0]] * 3), r"only 0 and 1 .* found np.int64\(2\) at row 1, column 0"),
+        (np.array([[0, 1], [2, 0]] * 3), r"only 0 and 1 .* found 2 at row 1, column 0"),
         (
             sp.csr_matrix(np.array([[0, 0.5], [1, 0]] * 3)),
-            r"only 0 and 1 .* found np.float64\(0.5\) at row 0, column 1",
+            r"only 0 and 1 .* found 0.5 at row 0, column 1",
         ),
-        (np.array([[0, -1], [1, 0]] * 3), r"found np.int64\(-1\) at row 0, column 1"),
+        (np.array([[0, -1], [1, 0]] * 3), r"found -1 at row 0, column 1"),
         (np.array([[0, np.nan], [1, 0]] * 3), "Input X contains NaN"),
         (np.array([[0, np.inf], [1, 0]] * 3), "Input X contains infinity"),
         (["fever cough", "rash"] * 3, "got text; put a featurizer in front"),
@@ -286,7 +286,7 @@ def test_bad_y_and_prediction_input():
     clf = small(n_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features, but TsetlinMachineClassifier is expecting 20"):
         clf.predict(np.zeros((2, 3)))
-    with pytest.raises(StructNLPError, match="found np.int64\\(5\\) at row 0, column 0"):
+    with pytest.raises(StructNLPError, match="found 5 at row 0, column 0"):
         clf.predict(np.full((1, 20), 5))
     with pytest.raises(StructNLPError, match="explain takes one document"):
         clf.explain(X[:2])

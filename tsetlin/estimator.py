@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from structnlp.errors import ModelFileError, StructNLPError
 from structnlp.params import check_bool, check_choice, check_int
 from tsetlin.backend import BACKEND_CHOICES, load_backend, resolve_backend
-from tsetlin.explain import Explanation, FiredClause, Rule, feature_names_or_default
+from tsetlin.explain import Explanation, FiredClause, Rule, _plain, feature_names_or_default
 
 __all__ = ["TsetlinMachineClassifier"]
 
@@ -242,7 +242,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
                 row, col = int(where[0]), int(where[1])
                 value = X[row, col]
             raise StructNLPError(
-                f"X must hold only 0 and 1 (presence of a feature); found {value!r} at row {row},"
+                f"X must hold only 0 and 1 (presence of a feature); found {_plain(value)!r} at row {row},"
                 f" column {col}. Use structnlp.features.BooleanBagOfWords for text, or binarize=<threshold>"
                 " for numbers"
             )
@@ -266,7 +266,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         if classes.size < 2:
             raise StructNLPError(
                 "TsetlinMachineClassifier needs at least 2 classes to learn;"
-                f" y holds 1 class ({classes[0]!r})"
+                f" y holds 1 class ({_plain(classes[0])!r})"
             )
         Xc = self._binary_csr(X)
         self.classes_ = classes
@@ -285,19 +285,19 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
                 )
             all_classes = np.unique(np.asarray(classes))
             if all_classes.size < 2:
-                raise StructNLPError(f"classes must hold at least 2 classes, got {list(all_classes)}")
+                raise StructNLPError(f"classes must hold at least 2 classes, got {all_classes.tolist()}")
         elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
             raise StructNLPError(
-                f"classes={list(np.unique(np.asarray(classes)))} differs from the classes of the first call"
-                f" {list(self.classes_)}"
+                f"classes={np.unique(np.asarray(classes)).tolist()} differs from the classes of the"
+                f" first call {self.classes_.tolist()}"
             )
         X, y = self._validate_y(X, y, reset=first)
         known = all_classes if first else self.classes_
         unseen = np.setdiff1d(np.unique(y), known)
         if unseen.size:
             raise StructNLPError(
-                f"y holds labels {list(unseen)} that are not among the classes {list(known)}"
-                " given to partial_fit"
+                f"y holds labels {unseen.tolist()} that are not among the classes"
+                f" {np.asarray(known).tolist()} given to partial_fit"
             )
         Xc = self._binary_csr(X)
         if first:
@@ -682,7 +682,7 @@ def _reject_text(X: Any) -> None:
 
 
 def _json_label(label: Any) -> Any:
-    value = label.item() if isinstance(label, np.generic) else label
+    value = _plain(label)
     if not isinstance(value, (str, int, float, bool)):
         raise StructNLPError(
             f"cannot save class label {label!r} of type {type(label).__name__}; use str or int labels"
