@@ -110,10 +110,14 @@ def compare(
         f"\n== {name}: {X.shape[0]} x {X.shape[1]}, {X.nnz / X.shape[0]:.0f} words/doc, {params}", flush=True
     )
     gpu_runs = {}
-    for block in blocks:
-        tsetlin_gpu._TRAIN_BLOCK = block
-        gpu_runs[block] = timed_epochs(params, "gpu", X, y, Xt, yt, n_epochs)
-        print(f"gpu, {block}-thread blocks", gpu_runs[block][0], flush=True)
+    shipped = tsetlin_gpu._TRAIN_BLOCK
+    try:
+        for block in blocks:
+            tsetlin_gpu._TRAIN_BLOCK = block
+            gpu_runs[block] = timed_epochs(params, "gpu", X, y, Xt, yt, n_epochs)
+            print(f"gpu, {block}-thread blocks", gpu_runs[block][0], flush=True)
+    finally:
+        tsetlin_gpu._TRAIN_BLOCK = shipped
     cpu, cpu_states = timed_epochs(params, "cpu", X, y, Xt, yt, n_epochs)
     print("cpu", cpu, flush=True)
     gpu, gpu_states = gpu_runs[blocks[0]]

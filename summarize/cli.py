@@ -23,12 +23,6 @@ from typing import Any
 BBC = "bbc_news_summary"
 
 
-def _read_document(path: str | None) -> str:
-    from structnlp.files import STDIN, read_text
-
-    return read_text(STDIN if path is None else path)
-
-
 def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[str], list[Any], bool]:
     """(documents, summaries, is_bbc) named by --data or --dataset, of the chosen split."""
     from structnlp.errors import StructNLPError
@@ -72,9 +66,10 @@ def _threads(count: int) -> None:
 
 def _cmd_summarize(args: argparse.Namespace) -> int:
     from structnlp.errors import StructNLPError
+    from structnlp.files import STDIN, read_text
     from summarize import load_summarizer
 
-    text = _read_document(args.input)
+    text = read_text(STDIN if args.input is None else args.input)
     if not text.strip():
         raise StructNLPError("the input holds no text; nothing to summarize")
     _threads(args.threads)

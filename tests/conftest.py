@@ -1,8 +1,11 @@
-"""Shared fixtures: the public data root (tests skip cleanly without it)."""
+"""Shared fixtures: the public data root (tests skip cleanly without it), standard input as bytes."""
 
 from __future__ import annotations
 
+import io
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,3 +28,13 @@ def shared_data() -> Path:
     if root is None:
         pytest.skip("public data not found (set STRUCTNLP_DATA or provide ../shared/data)")
     return root
+
+
+@pytest.fixture
+def stdin_bytes(monkeypatch) -> Callable[[bytes], None]:
+    """``stdin_bytes(data)`` makes standard input hold ``data`` (bytes: the command-line tools decode it)."""
+
+    def feed(data: bytes) -> None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+    return feed

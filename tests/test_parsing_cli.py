@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 
 import pytest
 
@@ -26,33 +24,30 @@ def model(tmp_path_factory):
     return out
 
 
-def _stdin(monkeypatch, data: bytes) -> None:
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
-
 
 def test_train_writes_a_parser(model, capsys):
     parser = load_parser(model)
     assert type(parser).__name__ == "StructFormerParser" and parser.hidden_size == 16 and parser.n_steps_ == 4
 
 
-def test_parse_formats(model, monkeypatch, capsys):
+def test_parse_formats(model, stdin_bytes, capsys):
     parser = load_parser(model)
-    _stdin(monkeypatch, b"the cat saw a dog.\n\nmy sister found it\n")
+    stdin_bytes(b"the cat saw a dog.\n\nmy sister found it\n")
     assert main(["parse", "--model", str(model)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
         parser.parse("the cat saw a dog.").to_brackets(),
         parser.parse("my sister found it").to_brackets(),
     ]
-    _stdin(monkeypatch, b"the cat saw a dog .\n")
+    stdin_bytes(b"the cat saw a dog .\n")
     assert main(["parse", "--model", str(model), "--format", "json", "--tokenized"]) == 0
     assert json.loads(capsys.readouterr().out) == parser.parse("the cat saw a dog .".split()).to_dict()
-    _stdin(monkeypatch, b"a dog\n")
+    stdin_bytes(b"a dog\n")
     assert main(["parse", "--model", str(model), "--format", "conllu"]) == 0
     assert capsys.readouterr().out.startswith("# sent_id = 1\n# text = a dog\n# tree = (a dog)\n1\ta\t")
 
 
-def test_parse_reads_files_and_refuses_non_utf8(model, tmp_path, monkeypatch, capsys):
+def test_parse_reads_files_and_refuses_non_utf8(model, tmp_path, stdin_bytes, capsys):
     good = tmp_path / "in.txt"
     good.write_text("a dog\n", encoding="utf-8")
     assert main(["parse", "--model", str(model), "--input", str(good)]) == 0
@@ -61,7 +56,7 @@ def test_parse_reads_files_and_refuses_non_utf8(model, tmp_path, monkeypatch, ca
     bad.write_bytes("caf\xe9 au lait\n".encode("latin-1"))
     assert main(["parse", "--model", str(model), "--input", str(bad)]) == 1
     assert "latin1.txt, line 1: not valid UTF-8" in capsys.readouterr().err
-    _stdin(monkeypatch, "caf\xe9\n".encode("latin-1"))
+    stdin_bytes("caf\xe9\n".encode("latin-1"))
     assert main(["parse", "--model", str(model)]) == 1
     assert "standard input, line 1: not valid UTF-8" in capsys.readouterr().err
 
@@ -85,8 +80,8 @@ def test_eval_on_bracketed_and_dependency_trees(model, tmp_path, capsys):
     assert "1 sentences, punctuation removed" in out and "(3 words)" in out
 
 
-def test_parse_default_model(monkeypatch, capsys):
-    _stdin(monkeypatch, b"The cat sat on the mat.\n")
+def test_parse_default_model(stdin_bytes, capsys):
+    stdin_bytes(b"The cat sat on the mat.\n")
     assert main(["parse"]) == 0
     out = capsys.readouterr().out.strip()
     assert out.startswith("(") and out.count("(") == 6  # 7 tokens, binary: 6 brackets

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,12 +18,9 @@ def model_dir(tmp_path_factory):
     return str(tiny_model().save(tmp_path_factory.mktemp("summarize-cli") / "model"))
 
 
-def _stdin(monkeypatch, data: bytes) -> None:
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
 
-
-def test_summarize_reads_standard_input_and_prints_highlights(model_dir, monkeypatch, capsys):
-    _stdin(monkeypatch, DOCS[0].encode("utf-8"))
+def test_summarize_reads_standard_input_and_prints_highlights(model_dir, stdin_bytes, capsys):
+    stdin_bytes(DOCS[0].encode("utf-8"))
     assert main(["summarize", "--model", model_dir, "--max-sentences", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == SUMMARIES[0]
@@ -45,15 +40,15 @@ def test_summarize_a_file_as_json_in_abstractive_mode(model_dir, tmp_path, capsy
     assert out["highlights"][0]["text"] == "The team won the cup final."
 
 
-def test_non_utf8_and_empty_input_are_clear_errors(model_dir, tmp_path, monkeypatch, capsys):
+def test_non_utf8_and_empty_input_are_clear_errors(model_dir, tmp_path, stdin_bytes, capsys):
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("Caf\xe9 prices rose.".encode("latin-1"))
     assert main(["summarize", "--model", model_dir, "--input", str(bad)]) == 1
     assert "latin1.txt, line 1: not valid UTF-8 (byte 3: b'\\xe9')" in capsys.readouterr().err
-    _stdin(monkeypatch, b"\xff\xfe broken")
+    stdin_bytes(b"\xff\xfe broken")
     assert main(["summarize", "--model", model_dir]) == 1
     assert "standard input, line 1: not valid UTF-8 (byte 0" in capsys.readouterr().err
-    _stdin(monkeypatch, b"  \n\n ")
+    stdin_bytes(b"  \n\n ")
     assert main(["summarize", "--model", model_dir]) == 1
     assert "the input holds no text" in capsys.readouterr().err
     assert main(["summarize", "--model", str(tmp_path / "nothing"), "--input", str(bad)]) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -154,26 +153,22 @@ def test_predict_json_gives_the_class_sums(trained, capsys):
     assert [r["predicted"] for r in rows] == ref.predict(trained["test_x"]).tolist()
 
 
-def _stdin(monkeypatch, data: bytes) -> None:
-    """Standard input holding ``data`` (bytes: the CLI decodes it itself)."""
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
 
-
-def test_predict_reads_plain_text_from_a_file_or_standard_input(trained, tmp_path, capsys, monkeypatch):
+def test_predict_reads_plain_text_from_a_file_or_standard_input(trained, tmp_path, capsys, stdin_bytes):
     docs = trained["test_x"][:5]
     path = tmp_path / "notes.txt"
     path.write_text("\n".join(" ".join(d.split()) for d in docs) + "\n", encoding="utf-8")
     expected = trained["reference"].predict([" ".join(d.split()) for d in docs]).tolist()
     code, out, _ = _run(capsys, "classify", "predict", "--model", str(trained["model"]), "--data", str(path))
     assert code == 0 and out.splitlines() == expected
-    _stdin(monkeypatch, path.read_bytes())
+    stdin_bytes(path.read_bytes())
     code, out, _ = _run(capsys, "classify", "predict", "--model", str(trained["model"]), "--format", "text")
     assert code == 0 and out.splitlines() == expected
 
 
-def test_standard_input_that_is_not_utf8_is_a_clear_error(trained, capsys, monkeypatch):
+def test_standard_input_that_is_not_utf8_is_a_clear_error(trained, capsys, stdin_bytes):
     for command in ("predict", "explain"):
-        _stdin(monkeypatch, "fi\xe8vre et \xe9ruption\n".encode("latin-1"))
+        stdin_bytes("fi\xe8vre et \xe9ruption\n".encode("latin-1"))
         code, out, err = _run(capsys, "classify", command, "--model", str(trained["model"]))
         assert code == 1 and out == ""
         assert "standard input, line 1: not valid UTF-8 (byte 2: b'\\xe8')" in err
@@ -217,9 +212,9 @@ def test_explain_json_and_markdown_over_a_file(trained, capsys):
     assert code == 0 and out.count("## Document ") == 150 and out.startswith("## Document 0\n\n> ")
 
 
-def test_explain_html_report_highlights_the_words_of_the_rules(trained, tmp_path, capsys, monkeypatch):
+def test_explain_html_report_highlights_the_words_of_the_rules(trained, tmp_path, capsys, stdin_bytes):
     doc = "Tumor of the BREAST; <script>alert('x')</script> cancer & chemotherapy.\nSecond line: tumor."
-    _stdin(monkeypatch, doc.encode("utf-8"))
+    stdin_bytes(doc.encode("utf-8"))
     out = tmp_path / "report.html"
     code, stdout, _ = _run(
         capsys, "classify", "explain", "--model", str(trained["model"]), "--format", "html", "--out", str(out)

@@ -297,7 +297,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         if unseen.size:
             raise StructNLPError(
                 f"y holds labels {unseen.tolist()} that are not among the classes"
-                f" {np.asarray(known).tolist()} given to partial_fit"
+                f" {known.tolist()} given to partial_fit"
             )
         Xc = self._binary_csr(X)
         if first:
