@@ -368,6 +368,14 @@ def read_csv(
 # --------------------------------------------------------------------------- CoNLL-U
 
 
+def _check_cell(value: object, what: str) -> None:
+    """Refuse a CoNLL-U value that would break its line (``"_"`` is the empty value)."""
+    if not isinstance(value, str) or not value:
+        raise StructNLPError(f"{what} must be a non-empty str ('_' when empty), got {value!r}")
+    if any(c in value for c in "\t\n\r"):
+        raise StructNLPError(f"{what} {value!r} holds a tab or line break")
+
+
 @dataclass
 class ConlluToken:
     """One word line of a CoNLL-U sentence (UD v2 columns; ``"_"`` marks an empty value).
@@ -399,7 +407,19 @@ class ConlluToken:
         return dict(item.split("=", 1) for item in self.feats.split("|"))
 
     def to_line(self) -> str:
-        """The token as one tab-separated CoNLL-U line."""
+        r"""The token as one tab-separated CoNLL-U line.
+
+        A value that would break the line (empty, or holding a tab or line break) is an error,
+        so that a written file always reads back.
+
+        >>> ConlluToken(2, "dogs", lemma="dog", head=0, deprel="root").to_line().split("\t")
+        ['2', 'dogs', 'dog', '_', '_', '_', '0', 'root', '_', '_']
+        >>> ConlluToken(1, "a\tb").to_line()
+        Traceback (most recent call last):
+        structnlp.errors.StructNLPError: CoNLL-U word 1: form 'a\tb' holds a tab or line break
+        """
+        for name in ("form", "lemma", "upos", "xpos", "feats", "deprel", "deps", "misc"):
+            _check_cell(getattr(self, name), f"CoNLL-U word {self.id}: {name}")
         return "\t".join(
             (
                 str(self.id),
@@ -436,6 +456,12 @@ class ConlluExtra:
     def form(self) -> str:
         """The surface form, e.g. ``"don't"`` for the multiword token ``do n't``."""
         return self.columns[1]
+
+    def to_line(self) -> str:
+        """The line as written, checked like :meth:`ConlluToken.to_line`."""
+        for value in self.columns:
+            _check_cell(value, f"CoNLL-U line {self.id}")
+        return "\t".join(self.columns)
 
     @property
     def is_multiword(self) -> bool:
@@ -515,16 +541,19 @@ class Sentence:
         2	!	_	_	_	_	1	_	_	_
         <BLANKLINE>
         """
+        for comment in self.comments:
+            if "\n" in comment or "\r" in comment:
+                raise StructNLPError(f"CoNLL-U comment {comment!r} holds a line break")
         lines = ["#" if c == "" else f"# {c}" for c in self.comments]
         extras = iter(self.extras)
         pending = next(extras, None)
         for i, token in enumerate(self.tokens):
             while pending is not None and pending.after <= i:
-                lines.append("\t".join(pending.columns))
+                lines.append(pending.to_line())
                 pending = next(extras, None)
             lines.append(token.to_line())
         while pending is not None:
-            lines.append("\t".join(pending.columns))
+            lines.append(pending.to_line())
             pending = next(extras, None)
         return "\n".join(lines) + "\n\n"
 

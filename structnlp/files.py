@@ -30,7 +30,15 @@ def _is_gzip(path: Path) -> bool:
 
 
 def open_binary(path: PathLike) -> IO[bytes]:
-    """Open ``path`` for reading bytes, decompressing gzip transparently (by magic bytes)."""
+    """Open ``path`` for reading bytes, decompressing gzip transparently (by magic bytes).
+
+    >>> import gzip, pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"   # no .gz suffix: the bytes decide
+    >>> _ = p.write_bytes(gzip.compress(b"rash"))
+    >>> with open_binary(p) as fh:
+    ...     fh.read()
+    b'rash'
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
@@ -105,10 +113,23 @@ def default_mode(path: Path, *, directory: bool = False) -> int:
 
 @contextlib.contextmanager
 def atomic_write(path: PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Write ``path`` via a temporary file in the same folder, renamed into place on success.
+    r"""Write ``path`` via a temporary file in the same folder, renamed into place on success.
 
     Readers never see a partial file; on an exception the temporary file is removed and
     the old file (if any) is left untouched.
+
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.txt"
+    >>> with atomic_write(p) as fh:
+    ...     _ = fh.write("allergy\n")
+    >>> try:
+    ...     with atomic_write(p) as fh:
+    ...         _ = fh.write("half a fi")
+    ...         raise KeyboardInterrupt
+    ... except KeyboardInterrupt:
+    ...     pass
+    >>> p.read_text(), sorted(f.name for f in p.parent.iterdir())
+    ('allergy\n', ['labels.txt'])
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

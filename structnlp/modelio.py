@@ -157,7 +157,16 @@ def _fsync_dir(path: Path) -> None:
 
 
 def can_replace(path: Path) -> bool:
-    """True if ``path`` is absent, an empty directory or a structnlp model directory."""
+    """True if ``path`` is absent, an empty directory or a structnlp model directory.
+
+    Saving never replaces anything else, so a mistyped ``--out`` cannot wipe a user's folder.
+
+    >>> import pathlib, tempfile
+    >>> home = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (home / "thesis.tex").write_text("...")
+    >>> can_replace(home / "new-model"), can_replace(home)
+    (True, False)
+    """
     if not path.exists():
         return True
     if not path.is_dir():

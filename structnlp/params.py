@@ -15,7 +15,12 @@ from structnlp.errors import StructNLPError
 
 
 def is_int(value: Any) -> bool:
-    """True for Python and numpy integers, False for bools (which are ints to Python)."""
+    """True for Python and numpy integers, False for bools (which are ints to Python).
+
+    >>> import numpy as np
+    >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
+    (True, True, False, False)
+    """
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 

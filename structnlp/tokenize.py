@@ -50,7 +50,16 @@ class Token:
 
 @runtime_checkable
 class Tokenizer(Protocol):
-    """What every tokenizer backend offers."""
+    """What every tokenizer backend offers; any object with these members can stand in for one.
+
+    >>> class Whitespace:
+    ...     name = "whitespace"
+    ...     def tokenize(self, text): return text.split()
+    ...     def split_sentences(self, text): return [text]
+    ...     def analyze(self, text): raise NotImplementedError
+    >>> get_tokenizer(Whitespace()).tokenize("rash after penicillin")
+    ['rash', 'after', 'penicillin']
+    """
 
     name: str
 

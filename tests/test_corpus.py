@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import inspect
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -573,3 +574,20 @@ def test_folder_is_read_lazily(tmp_path):
     assert next(records) == {"text": "first"}
     with pytest.raises(CorpusFormatError, match="b.jsonl, line 1"):
         next(records)
+
+
+@pytest.mark.parametrize(
+    "sentence, problem",
+    [
+        (Sentence([ConlluToken(1, "a\tb")]), "form 'a\\tb' holds a tab"),
+        (Sentence([ConlluToken(1, "")]), "form must be a non-empty str"),
+        (Sentence([ConlluToken(1, "x", misc="A=1\nB=2")]), "misc 'A=1\\nB=2' holds a tab or line break"),
+        (Sentence([ConlluToken(1, "x")], comments=["text = x\ny"]), "comment 'text = x\\ny' holds"),
+        (Sentence([ConlluToken(1, "x")], extras=[ConlluExtra(0, ("1.1", "a\tb", *["_"] * 8))]), "line 1.1"),
+    ],
+)
+def test_write_conllu_refuses_values_that_would_break_the_file(tmp_path, sentence, problem):
+    path = tmp_path / "bad.conllu"
+    with pytest.raises(StructNLPError, match=re.escape(problem)):
+        write_conllu(path, [sentence])
+    assert not path.exists()
