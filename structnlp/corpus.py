@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from structnlp.errors import CorpusFormatError, EmptyCorpusError, StructNLPError
-from structnlp.files import atomic_write, iter_lines
+from structnlp.files import STDIN, atomic_write, iter_lines
 
 if TYPE_CHECKING:
     from nltk.tree import Tree
@@ -81,7 +81,8 @@ def iter_files(path: PathLike, suffixes: Sequence[str]) -> Iterator[Path]:
     A folder is walked recursively in sorted order (lazily, one folder at a time); a file name
     matches when it ends with one of ``suffixes``, optionally followed by ``.gz``
     (``suffixes=("",)`` matches every file). Hidden entries are skipped. A file given
-    directly is returned whatever its name.
+    directly is returned whatever its name, and ``"-"`` stands for standard input (so every
+    reader built on this one reads it; write ``./-`` for a file of that name).
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -91,6 +92,8 @@ def iter_files(path: PathLike, suffixes: Sequence[str]) -> Iterator[Path]:
     >>> [p.relative_to(d).as_posix() for p in iter_files(d, (".txt",))]
     ['a.txt.gz', 'b.txt', 'sub/c.txt']
     """
+    if str(path) == STDIN:
+        return iter([Path(STDIN)])
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
@@ -102,6 +105,7 @@ def _records(
 ) -> Iterator[Any]:
     """Check ``path`` now, then stream ``parse(file)`` over its files; empty input is an error."""
     files = iter_files(path, suffixes)
+    name = "standard input" if str(path) == STDIN else path
 
     def generate() -> Iterator[Any]:
         n_files = n_records = 0
@@ -114,7 +118,7 @@ def _records(
             wanted = ", ".join(f"*{s}" for s in suffixes)
             raise EmptyCorpusError(f"{path}: no files named {wanted} (or the same with .gz) in this folder")
         if n_records == 0:
-            raise EmptyCorpusError(f"{path}: no {what} found (empty input)")
+            raise EmptyCorpusError(f"{name}: no {what} found (empty input)")
 
     return generate()
 

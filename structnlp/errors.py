@@ -21,7 +21,8 @@ class CorpusFormatError(StructNLPError):
         self.path = str(path)
         self.line = line
         self.problem = problem
-        where = f"{self.path}, line {line}" if line is not None else self.path
+        name = "standard input" if self.path == "-" else self.path  # "-": structnlp.files.STDIN
+        where = f"{name}, line {line}" if line is not None else name
         super().__init__(f"{where}: {problem}")
 
 

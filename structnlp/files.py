@@ -132,6 +132,8 @@ def atomic_write(path: PathLike, mode: str = "w", encoding: str | None = "utf-8"
     ('allergy\n', ['labels.txt'])
     """
     path = Path(path)
+    if path.is_dir():  # else the rename fails later, naming the temporary file
+        raise IsADirectoryError(f"{path}: is a directory, expected a file name to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     binary = "b" in mode
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -68,7 +68,9 @@ class TrainConfig:
     stops training after that many validations without improvement of the metric
     (``metric_mode`` says whether larger or smaller is better); ``restore_best`` then
     leaves the best weights in the model. Under ``torchrun`` each process uses the GPU
-    numbered by its ``LOCAL_RANK`` (or the CPU with ``device="cpu"``).
+    numbered by its ``LOCAL_RANK`` (or the CPU with ``device="cpu"``). ``owner`` is the name
+    errors give the settings: an estimator passes its class name, since its parameters carry
+    the same names.
 
     >>> TrainConfig(lr=0.01, batch_tokens=512).optimizer
     'adam'
@@ -76,6 +78,10 @@ class TrainConfig:
     Traceback (most recent call last):
     ...
     structnlp.errors.StructNLPError: TrainConfig.optimizer must be one of (...), got 'lbfgs'
+    >>> TrainConfig(lr=0, owner="DocNADE")
+    Traceback (most recent call last):
+    ...
+    structnlp.errors.StructNLPError: DocNADE.lr must be a positive number, got 0
     """
 
     max_epochs: int = 10
@@ -103,10 +109,11 @@ class TrainConfig:
     progress: bool = False
     log: Callable[[dict[str, Any]], None] | None = None
     find_unused_parameters: bool = False
+    owner: str = "TrainConfig"
 
     def __post_init__(self) -> None:
         def bad(name: str, wanted: str) -> StructNLPError:
-            return StructNLPError(f"TrainConfig.{name} must be {wanted}, got {getattr(self, name)!r}")
+            return StructNLPError(f"{self.owner}.{name} must be {wanted}, got {getattr(self, name)!r}")
 
         for name, choices in (
             ("optimizer", _OPTIMIZERS),
@@ -128,10 +135,10 @@ class TrainConfig:
             raise bad("seed", "an int in [0, 2**32)")
         for name in ("lr", "momentum", "weight_decay"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise bad(name, "a non-negative number")
-        if self.lr == 0:
-            raise bad("lr", "positive")
+            positive = name == "lr"  # a zero step size would train nothing
+            number = isinstance(value, (int, float)) and math.isfinite(value)
+            if not number or value < 0 or (positive and value == 0):
+                raise bad(name, "a positive number" if positive else "a non-negative number")
         if self.grad_clip is not None and not (
             isinstance(self.grad_clip, (int, float)) and self.grad_clip > 0
         ):

@@ -591,3 +591,31 @@ def test_write_conllu_refuses_values_that_would_break_the_file(tmp_path, sentenc
     with pytest.raises(StructNLPError, match=re.escape(problem)):
         write_conllu(path, [sentence])
     assert not path.exists()
+
+
+def test_readers_take_a_dash_for_standard_input(stdin_bytes):
+    stdin_bytes(b"first document\n\nsecond one\n")
+    assert list(read_documents("-")) == ["first document", "second one"]
+    stdin_bytes(b'{"text": "rash", "label": "allergy"}\n')
+    assert list(read_jsonl("-", text_field="text")) == [{"text": "rash", "label": "allergy"}]
+    stdin_bytes(b"text,label\nrash,allergy\n")
+    assert list(read_csv("-", text_field="text")) == [{"text": "rash", "label": "allergy"}]
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "standard input: no documents found (empty input)"),
+        (b"ok\n\xff\n", "standard input, line 2: not valid UTF-8"),
+    ],
+)
+def test_standard_input_errors_name_it(stdin_bytes, data, message):
+    stdin_bytes(data)
+    with pytest.raises(StructNLPError, match=re.escape(message)):
+        list(read_documents("-"))
+
+
+def test_jsonl_errors_on_standard_input_name_it(stdin_bytes):
+    stdin_bytes(b'{"text": "a"}\n{bad\n')
+    with pytest.raises(CorpusFormatError, match="^standard input, line 2: malformed JSON"):
+        list(read_jsonl("-", text_field="text"))

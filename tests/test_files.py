@@ -110,3 +110,10 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "m.txt").stat().st_mode) == 0o644
+
+
+def test_atomic_write_to_a_directory_names_it(tmp_path):
+    with pytest.raises(IsADirectoryError, match=f"^{tmp_path}: is a directory"):
+        with atomic_write(tmp_path) as fh:
+            fh.write("x")
+    assert list(tmp_path.iterdir()) == []

@@ -183,3 +183,10 @@ def test_topic_diversity():
     for bad, problem in cases:
         with pytest.raises(StructNLPError, match=problem):
             topic_diversity(bad, top_n=0 if problem == "top_n" else 25)
+
+
+def test_words_in_every_window_are_perfectly_coherent():
+    # P(a, b) = 1: NPMI's limit is 1; eps alone would give log(1 + eps) / -log(1 + eps) = -1.
+    texts = [["apple", "banana"]] * 3
+    assert npmi_coherence([["apple", "banana"]], texts, window_size=None)["coherence"] == 1.0
+    assert cv_coherence([["apple", "banana"]], texts, window_size=None)["coherence"] == pytest.approx(1.0)

@@ -130,8 +130,12 @@ def _npmi_matrix(counts: np.ndarray, n_windows: int) -> np.ndarray:
     p = counts / n_windows
     single = np.diag(p)
     joint = p + EPSILON
-    with np.errstate(divide="ignore"):
-        return np.log(joint / np.outer(single, single)) / -np.log(joint)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        npmi = np.log(joint / np.outer(single, single)) / -np.log(joint)
+    # Two words in every window: the formula reads 0/0, and eps would turn it into -1 ("never
+    # together", as gensim reports it); its limit, and the meaning, is 1.
+    npmi[counts == n_windows] = 1.0
+    return npmi
 
 
 def _prepare_topics(
@@ -196,12 +200,15 @@ def npmi_coherence(
     """NPMI coherence (gensim's ``c_npmi``) of ``topics`` on the reference corpus ``texts``.
 
     ``topics`` are word lists ordered by weight (the first ``top_n`` are used); ``texts`` are
-    token lists. Returns ``coherence`` (mean over topics, in [-1, 1]) and ``per_topic``.
+    token lists. Returns ``coherence`` (mean over topics, in [-1, 1]) and ``per_topic``. One
+    deliberate difference from gensim: two words found in every window score 1, not -1.
 
     >>> texts = [["apple", "banana"], ["apple", "banana"], ["car", "road"], ["car", "road"]]
     >>> scores = npmi_coherence([["apple", "banana"], ["apple", "car"]], texts, window_size=None)
     >>> [round(x, 4) for x in scores["per_topic"]]   # always together; never together (eps keeps it > -1)
     [1.0, -0.9498]
+    >>> npmi_coherence([["apple", "banana"]], texts[:2], window_size=None)["coherence"]  # in every window
+    1.0
     """
     matrices = _scored_topics(topics, texts, top_n, window_size, on_missing)
     per_topic = []
