@@ -440,6 +440,11 @@ class HierarchicalNSESummarizer(BaseEstimator):
             raise StructNLPError(f"{where}: {len(documents)} documents but {len(summaries)} summaries")
         for i, summary in enumerate(summaries):
             if isinstance(summary, (list, tuple)):
+                bad = next((s for s in summary if not isinstance(s, str)), None)
+                if bad is not None:
+                    raise StructNLPError(
+                        f"{where}: summary {i} is a list holding {type(bad).__name__}, expected str sentences"
+                    )
                 summaries[i] = "\n".join(summary)
         for kind, items in (("document", documents), ("summary", summaries)):
             for i, item in enumerate(items):
@@ -744,14 +749,18 @@ class HierarchicalNSESummarizer(BaseEstimator):
         where = f"{loaded.path}/config.json"
         try:
             model = cls(**dict(loaded.config["params"], device=device))
+            model._check_params()
             model.word_vocab_ = Vocabulary.from_dict(loaded.config["word_vocab"], source=where)
             model.lemma_vocab_ = Vocabulary.from_dict(loaded.config["lemma_vocab"], source=where)
             model.pos_vocab_ = Vocabulary.from_dict(loaded.config["pos_vocab"], source=where)
             model.n_train_ = int(loaded.config["n_train"])
-        except (KeyError, TypeError) as exc:
+            model.history_ = list(loaded.metadata.get("history", []))
+            model.word_lemma_ = loaded.arrays["word_lemma"].numpy().astype(np.int64)
+            model.word_pos_ = loaded.arrays["word_pos"].numpy().astype(np.int64)
+        except (KeyError, TypeError, ValueError) as exc:  # StructNLPError is a ValueError
+            if isinstance(exc, ModelFileError):
+                raise
             raise ModelFileError(f"{where}: the summarizer's settings are damaged ({exc!r})") from None
-        model.word_lemma_ = loaded.arrays["word_lemma"].numpy().astype(np.int64)
-        model.word_pos_ = loaded.arrays["word_pos"].numpy().astype(np.int64)
         network = model._new_network()
         state = {k: v.float() if v.is_floating_point() else v for k, v in loaded.arrays.items()}
         try:
@@ -761,7 +770,6 @@ class HierarchicalNSESummarizer(BaseEstimator):
                 f"{loaded.path}: arrays do not fit the model ({' '.join(str(exc).split())})"
             ) from None
         model.network_ = network.eval()
-        model.history_ = list(loaded.metadata.get("history", []))
         return model
 
 
