@@ -44,13 +44,20 @@ def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[st
     from structnlp.corpus import read_jsonl
 
     docs, sums = [], []
-    for record in read_jsonl(args.data, text_field=args.text_field):
+    for number, record in enumerate(read_jsonl(args.data, text_field=args.text_field), start=1):
         if split is not None and record.get("split", split) != split:
             continue
         if args.summary_field not in record:
-            raise StructNLPError(f"{args.data}: a record has no {args.summary_field!r} field")
+            raise StructNLPError(f"{args.data}: record {number} has no {args.summary_field!r} field")
+        summary = record[args.summary_field]
+        sentences = summary if isinstance(summary, list) else [summary]
+        if not all(isinstance(s, str) for s in sentences):
+            raise StructNLPError(
+                f"{args.data}: record {number}: field {args.summary_field!r} should be a string or a list of "
+                f"strings, found {type(summary).__name__} {json.dumps(summary)[:40]}"
+            )
         docs.append(record[args.text_field])
-        sums.append(record[args.summary_field])
+        sums.append(summary)
     return docs, sums, False
 
 
@@ -120,10 +127,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from structnlp.errors import EmptyCorpusError
     from structnlp.metrics import rouge
+    from structnlp.params import check_int
     from summarize import load_summarizer
     from summarize.baselines import lead_n, textrank
     from summarize.data import analyze_documents
 
+    # checked before the baselines run; a negative --limit used to slice documents off the end
+    options = {"--max-sentences": args.max_sentences, "--beam": args.beam, "--limit": args.limit}
+    for option, value in options.items():
+        if value is not None:
+            check_int(option, value, 1)
     docs, sums, _ = _pairs(args, "test" if args.dataset else None)
     if args.limit is not None:
         docs, sums = docs[: args.limit], sums[: args.limit]

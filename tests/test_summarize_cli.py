@@ -82,6 +82,28 @@ def test_train_and_eval_on_json_lines(tmp_path, capsys):
     assert "either --data FILE" in capsys.readouterr().err
 
 
+GOOD = {"text": DOCS[0], "summary": "x"}
+
+
+@pytest.mark.parametrize(
+    ("records", "options", "message"),
+    [
+        ([{"text": DOCS[0], "summary": 5}], [], "record 1: field 'summary' should be a string or a list"),
+        ([GOOD, {"text": DOCS[1], "summary": ["ok", None]}], [], "record 2: field 'summary' should be"),
+        ([GOOD, {"text": DOCS[1]}], [], "record 2 has no 'summary' field"),
+        ([GOOD, GOOD], ["--limit", "-1"], "--limit must be an int >= 1, got -1"),
+        ([GOOD], ["--max-sentences", "0"], "--max-sentences must be an int >= 1"),
+        ([GOOD], ["--beam", "0"], "--beam must be an int >= 1, got 0"),
+    ],
+)
+def test_eval_refuses_bad_records_and_options(model_dir, tmp_path, capsys, records, options, message):
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert main(["summarize", "eval", "--data", str(data), "--model", model_dir, *options]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("structnlp: error:") and message in err and len(err.splitlines()) == 1
+
+
 def test_the_command_without_input_names_its_subcommands(capsys):
     with pytest.raises(SystemExit):
         main(["summarize", "--help"])
