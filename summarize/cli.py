@@ -25,7 +25,7 @@ BBC = "bbc_news_summary"
 
 def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[str], list[Any], bool]:
     """(documents, summaries, is_bbc) named by --data or --dataset, of the chosen split."""
-    from structnlp.errors import StructNLPError
+    from structnlp.errors import EmptyCorpusError, StructNLPError
 
     if (args.data is None) == (args.dataset is None):
         raise StructNLPError("give either --data FILE (JSON Lines pairs) or --dataset bbc_news_summary")
@@ -44,7 +44,9 @@ def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[st
     from structnlp.corpus import read_jsonl
 
     docs, sums = [], []
+    splits = set()
     for number, record in enumerate(read_jsonl(args.data, text_field=args.text_field), start=1):
+        splits.add(str(record.get("split")))
         if split is not None and record.get("split", split) != split:
             continue
         if args.summary_field not in record:
@@ -58,6 +60,9 @@ def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[st
             )
         docs.append(record[args.text_field])
         sums.append(summary)
+    if not docs:  # only a split can leave none: read_jsonl refuses empty files
+        found = ", ".join(sorted(splits))
+        raise EmptyCorpusError(f"{args.data}: no record of split {split!r} (its splits: {found})")
     return docs, sums, False
 
 

@@ -94,6 +94,7 @@ GOOD = {"text": DOCS[0], "summary": "x"}
         ([GOOD, GOOD], ["--limit", "-1"], "--limit must be an int >= 1, got -1"),
         ([GOOD], ["--max-sentences", "0"], "--max-sentences must be an int >= 1"),
         ([GOOD], ["--beam", "0"], "--beam must be an int >= 1, got 0"),
+        ([dict(GOOD, split="train")], ["--split", "test"], "no record of split 'test' (its splits: train)"),
     ],
 )
 def test_eval_refuses_bad_records_and_options(model_dir, tmp_path, capsys, records, options, message):
