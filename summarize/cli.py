@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from typing import Any
 
@@ -81,6 +82,8 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     from structnlp.files import STDIN, read_text
     from summarize import load_summarizer
 
+    if args.input is None and sys.stdin.isatty():  # reading would wait, silently, for typed text
+        raise StructNLPError("no document given: pipe one into standard input or use --input FILE")
     text = read_text(STDIN if args.input is None else args.input)
     if not text.strip():
         raise StructNLPError("the input holds no text; nothing to summarize")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,6 +112,16 @@ def test_the_command_without_input_names_its_subcommands(capsys):
         main(["summarize", "--help"])
     out = capsys.readouterr().out
     assert "train" in out and "eval" in out and "--mode" in out
+
+
+def test_a_terminal_on_standard_input_is_an_error_not_a_silent_wait(model_dir, monkeypatch, capsys):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    assert main(["summarize", "--model", model_dir]) == 1
+    assert "no document given: pipe one into standard input or use --input FILE" in capsys.readouterr().err
 
 
 def test_the_demo_shows_both_summaries_and_the_highlights(model_dir, monkeypatch, capsys):
