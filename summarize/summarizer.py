@@ -176,9 +176,9 @@ class HierarchicalNSESummarizer(BaseEstimator):
       memories have their sum as dimension), ``max_vocab`` / ``max_lemmas`` (vocabulary sizes,
       specials included), ``min_count``;
     * inputs: ``tokenizer`` (``"spacy"``: structnlp's embedded pipeline; ``"nltk"``; or a
-      Tokenizer with ``analyze``), ``max_doc_sentences``, ``max_sentence_tokens``,
-      ``max_chars`` (see the module doc on long documents), ``max_target_tokens`` (decoder
-      targets are cut at a sentence end near this length);
+      Tokenizer with ``analyze``, which ``save`` refuses: set the name it stands for),
+      ``max_doc_sentences``, ``max_sentence_tokens``, ``max_chars`` (see the module doc on long
+      documents), ``max_target_tokens`` (decoder targets are cut at a sentence end near this length);
     * ``follow_copy``: give the decoder's word attention a learned pull towards the source
       token after the one it attended last, so that copying runs of source text is easier to
       learn (:meth:`summarize.model.HierNSENet.next_token_bias`; off by default, on in the
@@ -721,10 +721,13 @@ class HierarchicalNSESummarizer(BaseEstimator):
     def save(self, path: str | os.PathLike, float16: bool = False) -> Path:
         """Write the model directory ``path`` (``float16=True`` halves its size); returns the path."""
         check_is_fitted(self, "network_")
-        params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
-        tokenizer = self.tokenizer if isinstance(self.tokenizer, str) else "spacy"
+        if not isinstance(self.tokenizer, str):  # it was saved as "spacy", so loading switched tokenizers
+            raise StructNLPError(
+                f"{type(self).__name__}.save: tokenizer is a {type(self.tokenizer).__name__}, but a saved "
+                "model records its tokenizer by name: set_params(tokenizer='spacy' or 'nltk'), the one it is"
+            )
         config = {
-            "params": dict(params, tokenizer=tokenizer),
+            "params": self.get_params(),
             "word_vocab": self.word_vocab_.to_dict(),
             "lemma_vocab": self.lemma_vocab_.to_dict(),
             "pos_vocab": self.pos_vocab_.to_dict(),

@@ -65,6 +65,19 @@ def test_save_and_load_round_trip(tmp_path):
     )
 
 
+def test_a_tokenizer_object_is_not_saved_as_another_tokenizer(tmp_path):
+    from structnlp.tokenize import get_tokenizer
+
+    model = tiny_model()
+    try:
+        model.set_params(tokenizer=get_tokenizer("nltk"))  # what it was trained with, as an object
+        with pytest.raises(StructNLPError, match="tokenizer is a NLTKTokenizer, but a saved model records"):
+            model.save(tmp_path / "model")
+    finally:
+        model.set_params(tokenizer="nltk")
+    assert load_summarizer(model.save(tmp_path / "model")).tokenizer == "nltk"
+
+
 def test_loading_refuses_other_files(tmp_path):
     other = save_model(
         tmp_path / "other", model_class="topics.DocNADE", format_version=1, config={}, arrays={}
