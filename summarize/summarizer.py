@@ -526,7 +526,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
             )
         resume = self.warm_start and hasattr(self, "network_")
         if resume:
-            self._check_same_architecture()
+            self._check_same_architecture("warm_start continues the fitted network (or use warm_start=False)")
         else:
             self._build_vocabularies([documents[i] for i in kept], [list(targets[i]) for i in kept])
         examples = [self._example(documents[i], labels[i], targets[i]) for i in kept]
@@ -571,8 +571,8 @@ class HierarchicalNSESummarizer(BaseEstimator):
         self.history_ = earlier + history
         return self
 
-    def _check_same_architecture(self) -> None:
-        """``warm_start`` continues the fitted network, so the parameters that shape it must match."""
+    def _check_same_architecture(self, remedy: str) -> None:
+        """The parameters that shape the network must be those it was fitted with (``remedy``: what to do)."""
         net = self.network_
         fitted = {
             "word_dim": net.word_embedding.embedding_dim,
@@ -584,10 +584,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         changed = [f"{k}={getattr(self, k)!r} (fitted with {v!r})" for k, v in fitted.items()
                    if getattr(self, k) != v]  # fmt: skip
         if changed:
-            raise StructNLPError(
-                f"{type(self).__name__}: warm_start continues the fitted network, but "
-                + ", ".join(changed) + "; set them back or use warm_start=False"
-            )
+            raise StructNLPError(f"{type(self).__name__}: {remedy}, but " + ", ".join(changed))
 
     # ------------------------------------------------------------------ summarizing
     def _net(self):
@@ -721,6 +718,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
     def save(self, path: str | os.PathLike, float16: bool = False) -> Path:
         """Write the model directory ``path`` (``float16=True`` halves its size); returns the path."""
         check_is_fitted(self, "network_")
+        self._check_same_architecture("save writes settings that must fit the weights (set them back)")
         if not isinstance(self.tokenizer, str):  # it was saved as "spacy", so loading switched tokenizers
             raise StructNLPError(
                 f"{type(self).__name__}.save: tokenizer is a {type(self.tokenizer).__name__}, but a saved "

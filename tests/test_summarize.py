@@ -65,6 +65,18 @@ def test_save_and_load_round_trip(tmp_path):
     )
 
 
+def test_save_refuses_sizes_changed_after_fit(tmp_path):
+    """The file would hold word_dim=16 beside 24-wide weights, which no load can read."""
+    model = tiny_model()
+    try:
+        model.set_params(word_dim=16)
+        with pytest.raises(StructNLPError, match=r"must fit the weights .*word_dim=16 \(fitted with 24\)"):
+            model.save(tmp_path / "model")
+    finally:
+        model.set_params(word_dim=TINY["word_dim"])
+    assert not (tmp_path / "model").exists()
+
+
 def test_a_tokenizer_object_is_not_saved_as_another_tokenizer(tmp_path):
     from structnlp.tokenize import get_tokenizer
 
