@@ -122,6 +122,7 @@ def test_public_data_sets_as_input(corpus, shared_data, capsys):
         (["topics", "eval", "{model}"], "give either an input file or folder, or --dataset"),
         (["topics", "eval", "{model}", "{held_out}", "--dataset", "TREC6"], "not both"),
         (["topics", "transform", "{model}", "{folder}/missing.txt"], "no such file"),
+        (["topics", "transform", "{model}", "{train}", "-o", "{folder}"], "is a folder; --output takes"),
         (
             ["topics", "train", "{train}", "-o", "{folder}/m2", "--validation-split", "test"],
             "needs --dataset",

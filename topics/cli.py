@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from typing import Any
 
@@ -123,8 +124,11 @@ def _cmd_transform(args: argparse.Namespace) -> int:
     import numpy as np
 
     import topics
+    from structnlp.errors import StructNLPError
     from structnlp.files import atomic_write
 
+    if args.output is not None and os.path.isdir(args.output):  # checked before the work, not after
+        raise StructNLPError(f"{args.output}: is a folder; --output takes a .npy or text file name")
     model = topics.load_model(args.model_dir, device=args.device)
     vectors = model.transform(_read_documents(args.input, args.dataset, args.split, args.text_field))
     if args.output is None:
