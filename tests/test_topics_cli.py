@@ -108,6 +108,17 @@ def test_a_dash_reads_the_documents_from_standard_input(corpus, stdin_bytes, cap
         assert message in capsys.readouterr().err
 
 
+def test_a_summarization_data_set_gives_its_documents(corpus, monkeypatch, capsys):
+    """Iterating one yields two columns (documents, summaries), which were taken for two documents."""
+    import structnlp.datasets
+    from structnlp.datasets import SummarizationDataset
+
+    data = SummarizationDataset(HELD_OUT, [["a summary"]] * len(HELD_OUT), name="toy")
+    monkeypatch.setattr(structnlp.datasets, "load", lambda name, split=None: data)
+    assert main(["topics", "eval", str(corpus["model"]), "--dataset", "toy", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["documents"] == len(HELD_OUT)
+
+
 def test_public_data_sets_as_input(corpus, shared_data, capsys):
     assert (
         main(["topics", "eval", str(corpus["model"]), "--dataset", "TREC6", "--split", "test", "--json"]) == 0

@@ -32,7 +32,10 @@ def _read_documents(path: str | None, dataset: str | None, split: str | None, te
         from structnlp.datasets import load
 
         data = load(dataset, split=split)
-        return list(getattr(data, "texts", data))
+        for texts in ("texts", "documents"):  # labelled texts, summarization pairs
+            if hasattr(data, texts):  # iterating either gives its two columns, not its documents
+                return list(getattr(data, texts))
+        return list(data)
     from structnlp.corpus import read_documents, read_jsonl
     from structnlp.files import STDIN, iter_lines
 
