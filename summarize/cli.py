@@ -34,6 +34,8 @@ def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[st
     if args.dataset is not None:
         if args.dataset != BBC:
             raise StructNLPError(f"--dataset must be {BBC!r} (the summarization set with a defined split)")
+        if split not in (None, "train", "validation", "test"):  # it would select no article
+            raise StructNLPError(f"{BBC} has the splits train, validation and test, not {split!r}")
         from structnlp.datasets import load_bbc_news_summary
         from summarize.data import bbc_reference_sentences, bbc_split
 

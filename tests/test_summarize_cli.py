@@ -82,6 +82,8 @@ def test_train_and_eval_on_json_lines(tmp_path, capsys):
     assert table[0].startswith("3 documents, 1 sentences per summary") and len(table) == 5
     assert main(["summarize", "eval", "--data", str(data), "--dataset", "bbc_news_summary"]) == 1
     assert "either --data FILE" in capsys.readouterr().err
+    assert main(["summarize", "eval", "--dataset", "bbc_news_summary", "--split", "dev"]) == 1
+    assert "bbc_news_summary has the splits train, validation and test, not 'dev'" in capsys.readouterr().err
 
 
 GOOD = {"text": DOCS[0], "summary": "x"}
