@@ -718,11 +718,11 @@ class HierarchicalNSESummarizer(BaseEstimator):
     def save(self, path: str | os.PathLike, float16: bool = False) -> Path:
         """Write the model directory ``path`` (``float16=True`` halves its size); returns the path."""
         check_is_fitted(self, "network_")
-        self._check_same_architecture("save writes settings that must fit the weights (set them back)")
+        self._check_same_architecture("save needs the sizes the weights were fitted with (set them back)")
         if not isinstance(self.tokenizer, str):  # it was saved as "spacy", so loading switched tokenizers
             raise StructNLPError(
                 f"{type(self).__name__}.save: tokenizer is a {type(self.tokenizer).__name__}, but a saved "
-                "model records its tokenizer by name: set_params(tokenizer='spacy' or 'nltk'), the one it is"
+                "model records its tokenizer by name: set tokenizer='spacy' or 'nltk', whichever it is"
             )
         config = {
             "params": self.get_params(),
