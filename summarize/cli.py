@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from typing import Any
 
@@ -25,7 +26,7 @@ BBC = "bbc_news_summary"
 
 def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[str], list[Any], bool]:
     """(documents, summaries, is_bbc) named by --data or --dataset, of the chosen split."""
-    from structnlp.errors import StructNLPError
+    from structnlp.errors import EmptyCorpusError, StructNLPError
 
     if (args.data is None) == (args.dataset is None):
         raise StructNLPError("give either --data FILE (JSON Lines pairs) or --dataset bbc_news_summary")
@@ -33,6 +34,8 @@ def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[st
     if args.dataset is not None:
         if args.dataset != BBC:
             raise StructNLPError(f"--dataset must be {BBC!r} (the summarization set with a defined split)")
+        if split not in (None, "train", "validation", "test"):  # it would select no article
+            raise StructNLPError(f"{BBC} has the splits train, validation and test, not {split!r}")
         from structnlp.datasets import load_bbc_news_summary
         from summarize.data import bbc_reference_sentences, bbc_split
 
@@ -44,13 +47,25 @@ def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[st
     from structnlp.corpus import read_jsonl
 
     docs, sums = [], []
-    for record in read_jsonl(args.data, text_field=args.text_field):
+    splits = set()
+    for number, record in enumerate(read_jsonl(args.data, text_field=args.text_field), start=1):
+        splits.add(str(record.get("split")))
         if split is not None and record.get("split", split) != split:
             continue
         if args.summary_field not in record:
-            raise StructNLPError(f"{args.data}: a record has no {args.summary_field!r} field")
+            raise StructNLPError(f"{args.data}: record {number} has no {args.summary_field!r} field")
+        summary = record[args.summary_field]
+        sentences = summary if isinstance(summary, list) else [summary]
+        if not all(isinstance(s, str) for s in sentences):
+            raise StructNLPError(
+                f"{args.data}: record {number}: field {args.summary_field!r} should be a string or a list of "
+                f"strings, found {type(summary).__name__} {json.dumps(summary)[:40]}"
+            )
         docs.append(record[args.text_field])
-        sums.append(record[args.summary_field])
+        sums.append(summary)
+    if not docs:  # only a split can leave none: read_jsonl refuses empty files
+        found = ", ".join(sorted(splits))
+        raise EmptyCorpusError(f"{args.data}: no record of split {split!r} (its splits: {found})")
     return docs, sums, False
 
 
@@ -69,6 +84,8 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     from structnlp.files import STDIN, read_text
     from summarize import load_summarizer
 
+    if args.input is None and sys.stdin.isatty():  # reading would wait, silently, for typed text
+        raise StructNLPError("no document given: pipe one into standard input or use --input FILE")
     text = read_text(STDIN if args.input is None else args.input)
     if not text.strip():
         raise StructNLPError("the input holds no text; nothing to summarize")
@@ -120,10 +137,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from structnlp.errors import EmptyCorpusError
     from structnlp.metrics import rouge
+    from structnlp.params import check_int
     from summarize import load_summarizer
     from summarize.baselines import lead_n, textrank
     from summarize.data import analyze_documents
 
+    # checked before the baselines run; a negative --limit used to slice documents off the end
+    options = {"--max-sentences": args.max_sentences, "--beam": args.beam, "--limit": args.limit}
+    for option, value in options.items():
+        if value is not None:
+            check_int(option, value, 1)
     docs, sums, _ = _pairs(args, "test" if args.dataset else None)
     if args.limit is not None:
         docs, sums = docs[: args.limit], sums[: args.limit]

@@ -176,9 +176,9 @@ class HierarchicalNSESummarizer(BaseEstimator):
       memories have their sum as dimension), ``max_vocab`` / ``max_lemmas`` (vocabulary sizes,
       specials included), ``min_count``;
     * inputs: ``tokenizer`` (``"spacy"``: structnlp's embedded pipeline; ``"nltk"``; or a
-      Tokenizer with ``analyze``), ``max_doc_sentences``, ``max_sentence_tokens``,
-      ``max_chars`` (see the module doc on long documents), ``max_target_tokens`` (decoder
-      targets are cut at a sentence end near this length);
+      Tokenizer with ``analyze``, which ``save`` refuses: set the name it stands for),
+      ``max_doc_sentences``, ``max_sentence_tokens``, ``max_chars`` (see the module doc on long
+      documents), ``max_target_tokens`` (decoder targets are cut at a sentence end near this length);
     * ``follow_copy``: give the decoder's word attention a learned pull towards the source
       token after the one it attended last, so that copying runs of source text is easier to
       learn (:meth:`summarize.model.HierNSENet.next_token_bias`; off by default, on in the
@@ -440,6 +440,11 @@ class HierarchicalNSESummarizer(BaseEstimator):
             raise StructNLPError(f"{where}: {len(documents)} documents but {len(summaries)} summaries")
         for i, summary in enumerate(summaries):
             if isinstance(summary, (list, tuple)):
+                bad = next((s for s in summary if not isinstance(s, str)), None)
+                if bad is not None:
+                    raise StructNLPError(
+                        f"{where}: summary {i} is a list holding {type(bad).__name__}, expected str sentences"
+                    )
                 summaries[i] = "\n".join(summary)
         for kind, items in (("document", documents), ("summary", summaries)):
             for i, item in enumerate(items):
@@ -521,7 +526,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
             )
         resume = self.warm_start and hasattr(self, "network_")
         if resume:
-            self._check_same_architecture()
+            self._check_same_architecture("warm_start continues the fitted network (or use warm_start=False)")
         else:
             self._build_vocabularies([documents[i] for i in kept], [list(targets[i]) for i in kept])
         examples = [self._example(documents[i], labels[i], targets[i]) for i in kept]
@@ -566,8 +571,8 @@ class HierarchicalNSESummarizer(BaseEstimator):
         self.history_ = earlier + history
         return self
 
-    def _check_same_architecture(self) -> None:
-        """``warm_start`` continues the fitted network, so the parameters that shape it must match."""
+    def _check_same_architecture(self, remedy: str) -> None:
+        """The parameters that shape the network must be those it was fitted with (``remedy``: what to do)."""
         net = self.network_
         fitted = {
             "word_dim": net.word_embedding.embedding_dim,
@@ -579,10 +584,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
         changed = [f"{k}={getattr(self, k)!r} (fitted with {v!r})" for k, v in fitted.items()
                    if getattr(self, k) != v]  # fmt: skip
         if changed:
-            raise StructNLPError(
-                f"{type(self).__name__}: warm_start continues the fitted network, but "
-                + ", ".join(changed) + "; set them back or use warm_start=False"
-            )
+            raise StructNLPError(f"{type(self).__name__}: {remedy}, but " + ", ".join(changed))
 
     # ------------------------------------------------------------------ summarizing
     def _net(self):
@@ -716,10 +718,14 @@ class HierarchicalNSESummarizer(BaseEstimator):
     def save(self, path: str | os.PathLike, float16: bool = False) -> Path:
         """Write the model directory ``path`` (``float16=True`` halves its size); returns the path."""
         check_is_fitted(self, "network_")
-        params = {k: v for k, v in self.get_params().items() if k != "tokenizer"}
-        tokenizer = self.tokenizer if isinstance(self.tokenizer, str) else "spacy"
+        self._check_same_architecture("save needs the sizes the weights were fitted with (set them back)")
+        if not isinstance(self.tokenizer, str):  # it was saved as "spacy", so loading switched tokenizers
+            raise StructNLPError(
+                f"{type(self).__name__}.save: tokenizer is a {type(self.tokenizer).__name__}, but a saved "
+                "model records its tokenizer by name: set tokenizer='spacy' or 'nltk', whichever it is"
+            )
         config = {
-            "params": dict(params, tokenizer=tokenizer),
+            "params": self.get_params(),
             "word_vocab": self.word_vocab_.to_dict(),
             "lemma_vocab": self.lemma_vocab_.to_dict(),
             "pos_vocab": self.pos_vocab_.to_dict(),
@@ -744,14 +750,18 @@ class HierarchicalNSESummarizer(BaseEstimator):
         where = f"{loaded.path}/config.json"
         try:
             model = cls(**dict(loaded.config["params"], device=device))
+            model._check_params()
             model.word_vocab_ = Vocabulary.from_dict(loaded.config["word_vocab"], source=where)
             model.lemma_vocab_ = Vocabulary.from_dict(loaded.config["lemma_vocab"], source=where)
             model.pos_vocab_ = Vocabulary.from_dict(loaded.config["pos_vocab"], source=where)
             model.n_train_ = int(loaded.config["n_train"])
-        except (KeyError, TypeError) as exc:
+            model.history_ = list(loaded.metadata.get("history", []))
+            model.word_lemma_ = loaded.arrays["word_lemma"].numpy().astype(np.int64)
+            model.word_pos_ = loaded.arrays["word_pos"].numpy().astype(np.int64)
+        except (KeyError, TypeError, ValueError) as exc:  # StructNLPError is a ValueError
+            if isinstance(exc, ModelFileError):
+                raise
             raise ModelFileError(f"{where}: the summarizer's settings are damaged ({exc!r})") from None
-        model.word_lemma_ = loaded.arrays["word_lemma"].numpy().astype(np.int64)
-        model.word_pos_ = loaded.arrays["word_pos"].numpy().astype(np.int64)
         network = model._new_network()
         state = {k: v.float() if v.is_floating_point() else v for k, v in loaded.arrays.items()}
         try:
@@ -761,7 +771,6 @@ class HierarchicalNSESummarizer(BaseEstimator):
                 f"{loaded.path}: arrays do not fit the model ({' '.join(str(exc).split())})"
             ) from None
         model.network_ = network.eval()
-        model.history_ = list(loaded.metadata.get("history", []))
         return model
 
 

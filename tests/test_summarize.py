@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from summarize_helpers import DOCS, SUMMARIES, TINY, USED, one_thread, tiny_model  # noqa: F401
@@ -63,6 +65,31 @@ def test_save_and_load_round_trip(tmp_path):
     )
 
 
+def test_save_refuses_sizes_changed_after_fit(tmp_path):
+    """The file would hold word_dim=16 beside 24-wide weights, which no load can read."""
+    model = tiny_model()
+    try:
+        model.set_params(word_dim=16)
+        with pytest.raises(StructNLPError, match=r"weights were fitted with .*word_dim=16 \(fitted"):
+            model.save(tmp_path / "model")
+    finally:
+        model.set_params(word_dim=TINY["word_dim"])
+    assert not (tmp_path / "model").exists()
+
+
+def test_a_tokenizer_object_is_not_saved_as_another_tokenizer(tmp_path):
+    from structnlp.tokenize import get_tokenizer
+
+    model = tiny_model()
+    try:
+        model.set_params(tokenizer=get_tokenizer("nltk"))  # what it was trained with, as an object
+        with pytest.raises(StructNLPError, match="tokenizer is a NLTKTokenizer, but a saved model records"):
+            model.save(tmp_path / "model")
+    finally:
+        model.set_params(tokenizer="nltk")
+    assert load_summarizer(model.save(tmp_path / "model")).tokenizer == "nltk"
+
+
 def test_loading_refuses_other_files(tmp_path):
     other = save_model(
         tmp_path / "other", model_class="topics.DocNADE", format_version=1, config={}, arrays={}
@@ -71,6 +98,25 @@ def test_loading_refuses_other_files(tmp_path):
         load_summarizer(other)
     with pytest.raises(ModelFileError, match="not found|no such|does not exist"):
         load_summarizer(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda c: c["config"]["params"].update(word_dim="24"), "word_dim must be an int"),
+        (lambda c: c["config"]["params"].update(beam_size=0), "beam_size must be an int >= 1"),
+        (lambda c: c["config"].update(n_train="many"), "invalid literal"),
+        (lambda c: c["metadata"].update(history=5), "not iterable"),
+    ],
+)
+def test_damaged_setting_values_are_a_model_file_error(tmp_path, edit, problem):
+    """Bad values used to reach torch or int() unchecked and fail there (TypeError, ValueError)."""
+    path = tiny_model().save(tmp_path / "model")
+    header = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    edit(header)
+    (path / "config.json").write_text(json.dumps(header), encoding="utf-8")
+    with pytest.raises(ModelFileError, match=f"settings are damaged .*{problem}"):
+        load_summarizer(path)
 
 
 def test_the_same_seed_gives_the_same_model():
@@ -161,6 +207,8 @@ def test_bad_input_is_reported_clearly():
         fresh.fit(DOCS[0], SUMMARIES[0])
     with pytest.raises(StructNLPError, match="summary 1 is int"):
         fresh.fit(DOCS[:2], ["fine", 3])
+    with pytest.raises(StructNLPError, match="summary 1 is a list holding int, expected str sentences"):
+        fresh.fit(DOCS[:2], ["fine", ["a sentence.", 3]])
     with pytest.raises(EmptyCorpusError, match="no pair has both"):
         fresh.fit(["", "  "], ["a summary", ""])
     with pytest.raises(StructNLPError, match="word_dim must be an int >= 1"):

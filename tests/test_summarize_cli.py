@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,31 @@ def test_train_and_eval_on_json_lines(tmp_path, capsys):
     assert table[0].startswith("3 documents, 1 sentences per summary") and len(table) == 5
     assert main(["summarize", "eval", "--data", str(data), "--dataset", "bbc_news_summary"]) == 1
     assert "either --data FILE" in capsys.readouterr().err
+    assert main(["summarize", "eval", "--dataset", "bbc_news_summary", "--split", "dev"]) == 1
+    assert "bbc_news_summary has the splits train, validation and test, not 'dev'" in capsys.readouterr().err
+
+
+GOOD = {"text": DOCS[0], "summary": "x"}
+
+
+@pytest.mark.parametrize(
+    ("records", "options", "message"),
+    [
+        ([{"text": DOCS[0], "summary": 5}], [], "record 1: field 'summary' should be a string or a list"),
+        ([GOOD, {"text": DOCS[1], "summary": ["ok", None]}], [], "record 2: field 'summary' should be"),
+        ([GOOD, {"text": DOCS[1]}], [], "record 2 has no 'summary' field"),
+        ([GOOD, GOOD], ["--limit", "-1"], "--limit must be an int >= 1, got -1"),
+        ([GOOD], ["--max-sentences", "0"], "--max-sentences must be an int >= 1"),
+        ([GOOD], ["--beam", "0"], "--beam must be an int >= 1, got 0"),
+        ([dict(GOOD, split="train")], ["--split", "test"], "no record of split 'test' (its splits: train)"),
+    ],
+)
+def test_eval_refuses_bad_records_and_options(model_dir, tmp_path, capsys, records, options, message):
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert main(["summarize", "eval", "--data", str(data), "--model", model_dir, *options]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("structnlp: error:") and message in err and len(err.splitlines()) == 1
 
 
 def test_the_command_without_input_names_its_subcommands(capsys):
@@ -87,6 +114,16 @@ def test_the_command_without_input_names_its_subcommands(capsys):
         main(["summarize", "--help"])
     out = capsys.readouterr().out
     assert "train" in out and "eval" in out and "--mode" in out
+
+
+def test_a_terminal_on_standard_input_is_an_error_not_a_silent_wait(model_dir, monkeypatch, capsys):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    assert main(["summarize", "--model", model_dir]) == 1
+    assert "no document given: pipe one into standard input or use --input FILE" in capsys.readouterr().err
 
 
 def test_the_demo_shows_both_summaries_and_the_highlights(model_dir, monkeypatch, capsys):

@@ -93,6 +93,32 @@ def test_json_lines_input(corpus, tmp_path, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 20
 
 
+def test_a_dash_reads_the_documents_from_standard_input(corpus, stdin_bytes, capsys):
+    model = topics.load_model(corpus["model"])
+    stdin_bytes(("\n".join(HELD_OUT) + "\n\n").encode())
+    assert main(["topics", "transform", str(corpus["model"]), "-"]) == 0
+    rows = [[float(x) for x in line.split("\t")] for line in capsys.readouterr().out.splitlines()]
+    np.testing.assert_allclose(rows, model.transform(HELD_OUT), rtol=1e-5)
+    stdin_bytes("\n".join(HELD_OUT).encode())
+    assert main(["topics", "eval", str(corpus["model"]), "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["documents"] == 20
+    for data, message in ((b" \n\n", "standard input: no documents found"), (b"\xff\n", "not valid UTF-8")):
+        stdin_bytes(data)
+        assert main(["topics", "eval", str(corpus["model"]), "-"]) == 1
+        assert message in capsys.readouterr().err
+
+
+def test_a_summarization_data_set_gives_its_documents(corpus, monkeypatch, capsys):
+    """Iterating one yields two columns (documents, summaries), which were taken for two documents."""
+    import structnlp.datasets
+    from structnlp.datasets import SummarizationDataset
+
+    data = SummarizationDataset(HELD_OUT, [["a summary"]] * len(HELD_OUT), name="toy")
+    monkeypatch.setattr(structnlp.datasets, "load", lambda name, split=None: data)
+    assert main(["topics", "eval", str(corpus["model"]), "--dataset", "toy", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["documents"] == len(HELD_OUT)
+
+
 def test_public_data_sets_as_input(corpus, shared_data, capsys):
     assert (
         main(["topics", "eval", str(corpus["model"]), "--dataset", "TREC6", "--split", "test", "--json"]) == 0
@@ -107,6 +133,7 @@ def test_public_data_sets_as_input(corpus, shared_data, capsys):
         (["topics", "eval", "{model}"], "give either an input file or folder, or --dataset"),
         (["topics", "eval", "{model}", "{held_out}", "--dataset", "TREC6"], "not both"),
         (["topics", "transform", "{model}", "{folder}/missing.txt"], "no such file"),
+        (["topics", "transform", "{model}", "{train}", "-o", "{folder}"], "is a folder; --output takes"),
         (
             ["topics", "train", "{train}", "-o", "{folder}/m2", "--validation-split", "test"],
             "needs --dataset",
@@ -114,6 +141,14 @@ def test_public_data_sets_as_input(corpus, shared_data, capsys):
         (
             ["topics", "train", "{train}", "-o", "{folder}/m3", "--patience", "2", *FAST],
             "needs validation_docs",
+        ),
+        (
+            ["topics", "train", "{train}", "-o", "{folder}/m4", "--lambda-ctx", "0.5", *FAST],
+            "--lambda-ctx: only for --model ctx or ctxe, not docnade",
+        ),
+        (
+            ["topics", "train", "{train}", "-o", "{folder}/m5", "--model", "idocnade", "--embeddings", "x"],
+            "--embeddings: only for --model ctx or ctxe, not idocnade",
         ),
     ],
 )

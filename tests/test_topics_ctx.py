@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -161,6 +162,19 @@ def test_save_and_load_round_trip(fitted, tmp_path):
     np.testing.assert_array_equal(loaded.transform(HELD_OUT), fitted.transform(HELD_OUT))
     with pytest.raises(ModelFileError, match="expected 'topics.DocNADE'"):
         DocNADE.load(tmp_path / "ctx")
+
+
+def test_lambda_ctx_changed_after_fit_or_damaged_in_the_file(fitted, tmp_path):
+    model = clone(fitted).set_params(max_epochs=1).fit(TRAIN[:10])
+    model.set_params(lambda_ctx=0.9)
+    with pytest.raises(StructNLPError, match=r"lambda_ctx=0.9 \(fitted with 0.5\)"):
+        model.save(tmp_path / "changed")
+    path = model.set_params(lambda_ctx=0.5).save(tmp_path / "ctx")
+    header = json.loads((path / "config.json").read_text())
+    header["config"]["params"]["lambda_ctx"] = "x"
+    (path / "config.json").write_text(json.dumps(header))
+    with pytest.raises(ModelFileError, match="settings are damaged .*lambda_ctx must be a number"):
+        topics.load_model(path)
 
 
 def test_bad_embeddings_and_parameters(tmp_path):

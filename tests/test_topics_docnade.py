@@ -236,6 +236,35 @@ def test_foreign_and_damaged_model_files_are_refused(fitted, tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [("n_topics", "6", "n_topics must be an int"), ("activation", "bogus", "activation must be one of"),
+     ("batch_tokens", 0, "batch_tokens must be an int >= 1"), ("bidirectional", "no", "bidirectional")],
+)  # fmt: skip
+def test_damaged_setting_values_are_refused_when_loading(fitted, tmp_path, key, value, problem):
+    """A bad value must not reach torch (a TypeError) nor change the model (unknown activations were relu)."""
+    path = fitted.save(tmp_path / "model")
+    header = json.loads((path / "config.json").read_text())
+    header["config"]["params"][key] = value
+    (path / "config.json").write_text(json.dumps(header))
+    with pytest.raises(ModelFileError, match=f"settings are damaged .*{problem}"):
+        topics.load_model(path)
+
+
+def test_set_params_after_fit_leaves_the_fitted_model_as_it_is_until_refit(tmp_path):
+    model = DocNADE(max_epochs=1, **SETTINGS).fit(TRAIN)
+    vectors = model.transform(HELD_OUT)
+    model.set_params(n_topics=3, bidirectional=True)
+    np.testing.assert_array_equal(model.transform(HELD_OUT), vectors)
+    assert len(model.get_feature_names_out()) == SETTINGS["n_topics"]
+    changed = r"set_params changed n_topics=3 \(fitted with 6\), bidirectional"
+    with pytest.raises(StructNLPError, match=changed):
+        model.save(tmp_path / "model")
+    model.set_params(n_topics=SETTINGS["n_topics"], bidirectional=False)
+    loaded = topics.load_model(model.save(tmp_path / "model"))
+    np.testing.assert_array_equal(loaded.transform(HELD_OUT), vectors)
+
+
+@pytest.mark.parametrize(
     ("docs", "error", "message"),
     [
         ("apple banana", StructNLPError, "single str"),

@@ -58,6 +58,15 @@ def test_vectors_are_unit_length_or_zero_and_zero_exactly_for_isolated_words(doc
     assert np.all((np.abs(norms - 1) < 1e-4) | (norms == 0))
     ppmi = dense_ppmi(docs, 8, window, 0.75)
     assert np.all(norms[ppmi.sum(axis=1) == 0] == 0)
+    if dim >= 8:  # no truncation: every word that co-occurs keeps a direction
+        assert np.all(norms[ppmi.sum(axis=1) > 0] > 0)
+
+
+def test_a_vocabulary_no_larger_than_dim_keeps_every_direction():
+    """The rank was capped at n_words - 1, so one of two unrelated word pairs lost its vectors."""
+    vectors = ppmi_svd_embeddings([[0, 1], [2, 3]], n_words=4, dim=8)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(ppmi_svd_embeddings([[0, 1]], n_words=2, dim=4), axis=1), 1.0)
 
 
 def test_ppmi_svd_rejects_bad_arguments():

@@ -165,6 +165,10 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     def _check_model_params(self) -> None:
         """Checks of the parameters a subclass adds (called by ``fit``)."""
 
+    def _fitted_architecture(self) -> dict[str, Any]:
+        """The parameters that shaped ``module_``, with the values it was built with."""
+        return {"n_topics": self.module_.n_hidden, "activation": self.module_.activation}
+
     def _learned_state(self) -> dict[str, Any]:
         """JSON-ready learned attributes a subclass adds (saved in the model directory)."""
         return {}
@@ -179,6 +183,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         check_choice(f"{name}: activation", self.activation, ACTIVATIONS)
         check_int(f"{name}: min_count", self.min_count, 1)
         check_int(f"{name}: max_size", self.max_size, 1, allow_none=True)
+        check_int(f"{name}: batch_tokens", self.batch_tokens, 1)
         if self.vocabulary is not None and not isinstance(self.vocabulary, Vocabulary):
             raise StructNLPError(
                 f"{name}: vocabulary must be None or a structnlp.vocab.Vocabulary, "
@@ -291,7 +296,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     @property
     def _n_features_out(self) -> int:
-        return self.n_topics
+        return self.module_.n_hidden  # not n_topics, which set_params may have changed since fit
 
     @property
     def components_(self) -> np.ndarray:
@@ -312,7 +317,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             docs,
             self.batch_tokens,
             lambda net, ids, lengths: net.document_vectors(ids, lengths),
-            self.n_topics,
+            network.n_hidden,
         )
 
     def score_samples(self, X: Iterable[Any]) -> np.ndarray:
@@ -391,6 +396,16 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Read it back with :func:`topics.load_model` or ``type(model).load(path)``.
         """
         check_is_fitted(self, "module_")
+        changed = [
+            f"{key}={getattr(self, key)!r} (fitted with {value!r})"
+            for key, value in self._fitted_architecture().items()
+            if getattr(self, key) != value
+        ]
+        if changed:
+            raise StructNLPError(
+                f"{type(self).__name__}.save: set_params changed {', '.join(changed)} after fit, so the "
+                "saved settings would not fit the weights; set them back or fit again"
+            )
         config = {
             "params": self._params_for_file(),
             "vocabulary": self.vocabulary_.to_dict(),
@@ -404,7 +419,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             format_version=FORMAT_VERSION,
             config=config,
             arrays=self.module_.state_dict(),
-            metadata={"n_words": len(self._words), "n_topics": self.n_topics},
+            metadata={"n_words": len(self._words), "n_topics": self.module_.n_hidden},
         )
 
     @classmethod
@@ -422,10 +437,11 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             if device is not None:
                 params["device"] = device
             model = cls(**params)
+            model._check_params()
             vocabulary = Vocabulary.from_dict(config["vocabulary"], source=where)
             n_iter, history = int(config["n_iter"]), list(config["history"])
             model._restore_learned_state(dict(config["learned"]))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:  # StructNLPError is a ValueError
             if isinstance(exc, ModelFileError):
                 raise
             raise ModelFileError(f"{where}: the topic-model settings are damaged ({exc})") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from typing import Any
 
@@ -22,8 +23,8 @@ MODELS = {
 
 
 def _read_documents(path: str | None, dataset: str | None, split: str | None, text_field: str) -> list:
-    """The documents named on the command line (a file/folder, or a data set and split)."""
-    from structnlp.errors import StructNLPError
+    """The documents named on the command line (a file/folder, ``-`` for standard input, or a data set)."""
+    from structnlp.errors import EmptyCorpusError, StructNLPError
 
     if (path is None) == (dataset is None):
         raise StructNLPError("give either an input file or folder, or --dataset (not both)")
@@ -31,9 +32,18 @@ def _read_documents(path: str | None, dataset: str | None, split: str | None, te
         from structnlp.datasets import load
 
         data = load(dataset, split=split)
-        return list(getattr(data, "texts", data))
+        for texts in ("texts", "documents"):  # labelled texts, summarization pairs
+            if hasattr(data, texts):  # iterating either gives its two columns, not its documents
+                return list(getattr(data, texts))
+        return list(data)
     from structnlp.corpus import read_documents, read_jsonl
+    from structnlp.files import STDIN, iter_lines
 
+    if path == STDIN:  # read_documents takes "-" for a missing file; here it means a pipe
+        docs = [doc for doc in (line.strip() for _, line in iter_lines(STDIN)) if doc]
+        if not docs:
+            raise EmptyCorpusError("standard input: no documents found (empty input)")
+        return docs
     if path.endswith((".jsonl", ".jsonl.gz")):
         return [record[text_field] for record in read_jsonl(path, text_field=text_field)]
     return list(read_documents(path))
@@ -43,7 +53,7 @@ def _add_input(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "input",
         nargs="?",
-        help="documents: a text file or folder (a document a line) or a .jsonl[.gz] file",
+        help="documents: a text file or folder (a document a line), a .jsonl[.gz] file, or - (stdin)",
     )
     parser.add_argument("--dataset", help="read a public data set instead (e.g. 20NSshort, lee_background)")
     parser.add_argument("--split", help="split of --dataset (train, validation, test)")
@@ -70,10 +80,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "progress": args.progress,
         **preset,
     }
-    if class_name == "CtxDocNADE":
-        params["lambda_ctx"] = args.lambda_ctx
-        if args.embeddings is not None:
-            params["embeddings"] = args.embeddings
+    ctx_options = {"lambda_ctx": args.lambda_ctx, "embeddings": args.embeddings}
+    given = {key: value for key, value in ctx_options.items() if value is not None}
+    if given and class_name != "CtxDocNADE":
+        options = " and ".join("--" + key.replace("_", "-") for key in given)
+        raise StructNLPError(f"{options}: only for --model ctx or ctxe, not {args.model}")
+    params.update(given)
     docs = _read_documents(args.input, args.dataset, args.split, args.text_field)
     validation = None
     if args.validation is not None:
@@ -115,8 +127,11 @@ def _cmd_transform(args: argparse.Namespace) -> int:
     import numpy as np
 
     import topics
+    from structnlp.errors import StructNLPError
     from structnlp.files import atomic_write
 
+    if args.output is not None and os.path.isdir(args.output):  # checked before the work, not after
+        raise StructNLPError(f"{args.output}: is a folder; --output takes a .npy or text file name")
     model = topics.load_model(args.model_dir, device=args.device)
     vectors = model.transform(_read_documents(args.input, args.dataset, args.split, args.text_field))
     if args.output is None:
@@ -178,7 +193,7 @@ def register(subparsers: Any) -> None:
     train.add_argument("--min-count", type=int, default=1)
     train.add_argument("--max-size", type=int, help="keep the most frequent words only")
     train.add_argument("--stop-words", choices=("english",), help="drop English stop words")
-    train.add_argument("--lambda-ctx", type=float, default=0.1, help="weight of the LSTM (ctx models)")
+    train.add_argument("--lambda-ctx", type=float, help="weight of the LSTM (ctx models; default 0.1)")
     train.add_argument("--embeddings", help="ctx models: 'train' or a word2vec text file")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto")

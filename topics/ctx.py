@@ -180,6 +180,9 @@ class CtxDocNADE(NADETopicModel):
                 f"got {type(self.embeddings).__name__}"
             )
 
+    def _fitted_architecture(self) -> dict[str, Any]:
+        return {**super()._fitted_architecture(), "lambda_ctx": self.module_.lambda_ctx}
+
     def _prior(self, docs: list[np.ndarray], generator: torch.Generator) -> np.ndarray | None:
         """The fixed embedding matrix ``E`` (one row per vocabulary word), or None."""
         if self.embeddings is None:

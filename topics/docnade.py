@@ -214,6 +214,9 @@ class DocNADE(NADETopicModel):
     def _check_model_params(self) -> None:
         check_bool("DocNADE: bidirectional", self.bidirectional)
 
+    def _fitted_architecture(self) -> dict[str, Any]:
+        return {**super()._fitted_architecture(), "bidirectional": self.module_.bidirectional}
+
     def _build_network(self, n_words: int, docs: list, generator: torch.Generator) -> DocNADENetwork:
         network = self._network_for_arrays(n_words, {})
         network.reset_parameters(generator)

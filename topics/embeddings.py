@@ -135,7 +135,7 @@ def ppmi_svd_embeddings(
     ppmi = sp.csr_matrix((pmi[keep], (coo.row[keep], coo.col[keep])), shape=(n_words, n_words))
     if ppmi.nnz == 0:
         return vectors
-    rank = min(dim, n_words - 1) if n_words > 1 else 1
+    rank = min(dim, n_words)  # randomized_svd, which needs rank < n_words, runs only when n_words > 2 * rank
     if n_words <= 2 * rank + 10:
         u, s, _ = np.linalg.svd(ppmi.toarray(), full_matrices=False)
         u, s = u[:, :rank], s[:rank]
