@@ -24,7 +24,7 @@ MODELS = {
 
 def _read_documents(path: str | None, dataset: str | None, split: str | None, text_field: str) -> list:
     """The documents named on the command line (a file/folder, ``-`` for standard input, or a data set)."""
-    from structnlp.errors import EmptyCorpusError, StructNLPError
+    from structnlp.errors import StructNLPError
 
     if (path is None) == (dataset is None):
         raise StructNLPError("give either an input file or folder, or --dataset (not both)")
@@ -37,13 +37,7 @@ def _read_documents(path: str | None, dataset: str | None, split: str | None, te
                 return list(getattr(data, texts))
         return list(data)
     from structnlp.corpus import read_documents, read_jsonl
-    from structnlp.files import STDIN, iter_lines
 
-    if path == STDIN:  # read_documents takes "-" for a missing file; here it means a pipe
-        docs = [doc for doc in (line.strip() for _, line in iter_lines(STDIN)) if doc]
-        if not docs:
-            raise EmptyCorpusError("standard input: no documents found (empty input)")
-        return docs
     if path.endswith((".jsonl", ".jsonl.gz")):
         return [record[text_field] for record in read_jsonl(path, text_field=text_field)]
     return list(read_documents(path))
