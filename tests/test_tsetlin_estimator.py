@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GridSearchCV
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
@@ -249,6 +250,19 @@ def test_pipeline_grid_search_and_one_vs_rest():
     ovr.fit(docs, Y)
     assert np.array_equal(ovr.predict(docs), Y)
     assert clone(pipe).get_params()["tsetlinmachineclassifier__threshold"] == 4
+
+
+def test_calibrated_classifier_cv_works_on_the_class_sums():
+    """predict_proba's docstring points to CalibratedClassifierCV; it needs float scores."""
+    X, y = planted(200, seed=22)
+    labels = np.array(["no", "yes"])[y]
+    clf = small(n_epochs=3)
+    assert clf.fit(X, labels).decision_function(X[:3]).dtype == np.float64
+    for method in ("sigmoid", "isotonic"):
+        proba = CalibratedClassifierCV(clf, cv=2, method=method).fit(X, labels).predict_proba(X[:5])
+        assert proba.shape == (5, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    three = np.array(["a", "b", "c"])[(X[:, 0] + X[:, 1]).astype(int)]
+    assert CalibratedClassifierCV(clf, cv=2).fit(X, three).predict_proba(X[:5]).shape == (5, 3)
 
 
 # ------------------------------------------------------------------ bad input

@@ -408,9 +408,10 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         """Class sums, shape (n_samples, n_classes); for two classes, sum of class 1 minus class 0.
 
         The two-class form, shape (n_samples,), is scikit-learn's convention: positive means
-        ``classes_[1]``.
+        ``classes_[1]``. The values are whole numbers returned as float64, as scikit-learn's
+        meta-estimators expect (``CalibratedClassifierCV`` fails on integer scores).
         """
-        sums = self.class_sums(X)
+        sums = self.class_sums(X).astype(np.float64)
         if sums.shape[1] == 2:
             return sums[:, 1] - sums[:, 0]
         return sums
