@@ -56,6 +56,26 @@ def test_binary_explanation_matches_sklearn_decision_function():
         assert votes["sick"] - votes["healthy"] == decision[i] == e.decision
 
 
+def test_explain_takes_one_row_in_every_input_form():
+    """A list row, a 1-row list of lists, a DataFrame row (names kept, no warning): same explanation."""
+    import warnings
+
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    X = (rng.random((60, 4)) < 0.5).astype(np.uint8)
+    frame = pd.DataFrame(X, columns=["fever", "cough", "rash", "itch"])
+    clf = TsetlinMachineClassifier(n_clauses=4, threshold=4, specificity=3.0, n_epochs=3, random_state=0)
+    clf.fit(frame, np.array(["flu", "allergy"])[X[:, 2]])
+    expected = clf.explain(frame.iloc[[0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        assert clf.explain(frame.iloc[0]) == expected
+    assert clf.explain(X[:1].tolist()) == expected and clf.explain(X[0].tolist()) == expected
+    with pytest.raises(StructNLPError, match="one document \\(one row\\), got 2 rows"):
+        clf.explain(X[:2].tolist())
+
+
 def test_explain_pipeline_uses_the_featurizer_vocabulary(medical):
     clf, _, _, texts = medical
     pipe = make_pipeline(BooleanBagOfWords(min_df=3, stop_words="english"), clf)

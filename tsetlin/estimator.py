@@ -499,9 +499,12 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         ``X_row`` is one document: a 1-D 0/1 vector or a 1-row matrix (dense or sparse).
         """
         check_is_fitted(self)
+        if hasattr(X_row, "to_frame") and np.ndim(X_row) == 1:  # a DataFrame row keeps its column names
+            X_row = X_row.to_frame().T
         if sp.issparse(X_row) or np.ndim(X_row) == 2:
-            if X_row.shape[0] != 1:
-                raise StructNLPError(f"explain takes one document (one row), got {X_row.shape[0]} rows")
+            n_rows = X_row.shape[0] if sp.issparse(X_row) else np.shape(X_row)[0]
+            if n_rows != 1:
+                raise StructNLPError(f"explain takes one document (one row), got {n_rows} rows")
         elif np.ndim(X_row) == 1:
             X_row = np.asarray(X_row).reshape(1, -1)
         else:
