@@ -227,6 +227,46 @@ def test_load_rejects_other_models_and_damaged_files(tmp_path):
         TsetlinMachineClassifier.load(tmp_path / "v2")
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("classes", ["yes", "no"], r"classes \['yes', 'no'\] are not distinct sorted labels"),
+        ("classes", ["no", "no"], "not distinct sorted labels"),
+        ("classes", "noyes", "classes is not a list of at least 2 labels"),
+        ("classes_dtype", "<i8", "not distinct sorted labels of dtype <i8"),
+        ("n_features_in", "20", "n_features_in must be an int >= 1"),
+        ("n_iter", -1, "n_iter must be an int >= 0"),
+        ("seed", 1.5, "seed must be an int >= 0"),
+        ("feature_names_in", ["a"], "feature_names_in is not a list of 20 str"),
+    ],
+)
+def test_load_rejects_a_hand_edited_config(tmp_path, field, value, message):
+    """config.json has no checksum: each field is checked, never a silently relabelled model."""
+    import json
+
+    X, y = planted(100, seed=17)
+    small(n_epochs=1).fit(X, np.array(["no", "yes"])[y]).save(tmp_path / "tm")
+    config_path = tmp_path / "tm" / "config.json"
+    header = json.loads(config_path.read_text(encoding="utf-8"))
+    header["config"][field] = value
+    config_path.write_text(json.dumps(header), encoding="utf-8")
+    with pytest.raises(ModelFileError, match=f"invalid TsetlinMachineClassifier config .*{message}"):
+        TsetlinMachineClassifier.load(tmp_path / "tm")
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array([3, 7]), np.array([False, True]), np.array([1.0, 2.0]), np.array(["b", "a"], dtype=object)],
+)
+def test_save_load_keeps_every_label_type(tmp_path, labels):
+    X, y = planted(100, seed=23)
+    clf = small(n_epochs=1).fit(X, labels[y])
+    clf.save(tmp_path / "tm")
+    loaded = TsetlinMachineClassifier.load(tmp_path / "tm")
+    assert loaded.classes_.tolist() == clf.classes_.tolist() and loaded.classes_.dtype == clf.classes_.dtype
+    assert loaded.predict(X).tolist() == clf.predict(X).tolist()
+
+
 # ------------------------------------------------------------------ scikit-learn composition
 def test_pipeline_grid_search_and_one_vs_rest():
     docs = [

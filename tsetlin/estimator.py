@@ -613,10 +613,19 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         try:
             clf = cls(**{name: cfg[name] for name in _SAVED_PARAMS})
             clf._check_params()
-            n_classes, n_features = len(cfg["classes"]), int(cfg["n_features_in"])
-            dtype = np.dtype(object) if cfg["classes_dtype"] == "object" else np.dtype(cfg["classes_dtype"])
-            n_iter, seed = int(cfg["n_iter"]), int(cfg["seed"])
+            check_int("n_features_in", cfg["n_features_in"], 1)
+            check_int("n_iter", cfg["n_iter"], 0)
+            check_int("seed", cfg["seed"], 0)
+            n_features, n_iter, seed = cfg["n_features_in"], cfg["n_iter"], cfg["seed"]
+            classes = _saved_classes(cfg["classes"], cfg["classes_dtype"])
+            n_classes = classes.size
             feature_names_in = cfg.get("feature_names_in")
+            if feature_names_in is not None and (
+                not isinstance(feature_names_in, list)
+                or len(feature_names_in) != n_features
+                or not all(isinstance(name, str) for name in feature_names_in)
+            ):
+                raise StructNLPError(f"feature_names_in is not a list of {n_features} str")
             states = arrays["ta_states"]
             weights = arrays["clause_weights"]
             rng = arrays["clause_rng"]
@@ -631,7 +640,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
             raise ModelFileError(f"{where}: automaton states exceed {2**clf.n_state_bits - 1}")
         if np.any((weights == 0) | ((weights > 0) != (np.arange(clf.n_clauses) < clf.n_clauses // 2))):
             raise ModelFileError(f"{where}: clause weights have the wrong signs")
-        clf.classes_ = np.array(cfg["classes"], dtype=dtype)
+        clf.classes_ = classes
         clf.n_features_in_ = n_features
         if feature_names_in is not None:
             clf.feature_names_in_ = np.array(feature_names_in, dtype=object)
@@ -683,6 +692,28 @@ def _reject_text(X: Any) -> None:
         "TsetlinMachineClassifier expects a 0/1 document-feature matrix, got text; put a featurizer"
         " in front: make_pipeline(structnlp.features.BooleanBagOfWords(), TsetlinMachineClassifier())"
     )
+
+
+def _saved_classes(labels: Any, dtype_name: Any) -> np.ndarray:
+    """The saved class labels as ``classes_``: sorted and unique, as ``fit`` made them.
+
+    A hand-edited list in another order would silently swap the predicted labels.
+    """
+    if not isinstance(labels, list) or len(labels) < 2:
+        raise StructNLPError(f"classes is not a list of at least 2 labels: {labels!r}")
+    if not all(isinstance(label, (str, int, float, bool)) for label in labels):
+        raise StructNLPError(f"classes holds a label that is not a str or number: {labels!r}")
+    if not isinstance(dtype_name, str):
+        raise StructNLPError(f"classes_dtype is not a str: {dtype_name!r}")
+    dtype = np.dtype(object) if dtype_name == "object" else np.dtype(dtype_name)
+    try:
+        classes = np.array(labels, dtype=dtype)
+        ordered = np.array_equal(np.unique(classes), classes) and [_plain(c) for c in classes] == labels
+    except (ValueError, TypeError, OverflowError):
+        ordered = False
+    if not ordered:
+        raise StructNLPError(f"classes {labels!r} are not distinct sorted labels of dtype {dtype_name}")
+    return classes
 
 
 def _json_label(label: Any) -> Any:
