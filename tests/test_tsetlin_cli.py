@@ -313,6 +313,23 @@ def test_errors_are_one_line_with_status_1(trained, capsys, argv, message):
 
 
 @pytest.mark.parametrize(
+    "argv",
+    [
+        ["rules", "--top", "-1"],
+        ["rules", "--max-literals", "-2"],
+        ["explain", "--text", "x", "--max-literals", "-1"],
+        ["explain", "--text", "x", "--format", "html", "--top-rules", "-1"],
+    ],
+)
+def test_negative_counts_are_usage_errors(trained, capsys, argv):
+    """A negative count sliced from the end: `rules --top -1` silently dropped each class's last rule."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["classify", argv[0], "--model", str(trained["model"]), *argv[1:]])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and f"{argv[-2]}: expected a whole number >= 0, got {argv[-1]}" in err
+
+
+@pytest.mark.parametrize(
     ("records", "message"),
     [
         ([{"text": "a", "label": "x"}] * 3, "every document has the label 'x'"),

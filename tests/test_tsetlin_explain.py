@@ -113,6 +113,8 @@ def test_rule_text():
     assert str(Rule("allergy", "for", 1)) == "IF <empty clause: never fires> THEN allergy  (for, weight 1)"
     long = Rule(2, "for", 1, ("a", "b"), ("c", "d", "e"))
     assert long.to_text(max_literals=3) == "IF a AND b AND NOT c AND ... (+2 more) THEN 2  (for, weight 1)"
+    with pytest.raises(StructNLPError, match="max_literals must be None or an int >= 0, got -1"):
+        long.to_text(max_literals=-1)  # it printed "a AND b AND c AND d AND ... (+6 more)"
     assert long.to_dict() == {
         "class": 2,
         "polarity": "for",

@@ -147,6 +147,9 @@ def test_bad_arguments():
         render_html(_explanation(), b"x")
     with pytest.raises(StructNLPError, match="must be a BooleanBagOfWords"):
         feature_spans("x", featurizer=object())
+    for option in ("top_rules", "max_literals", "max_clauses"):  # a negative cap dropped rows silently
+        with pytest.raises(StructNLPError, match=f"{option} must be .*an int >= 0, got -1"):
+            render_html(_explanation(), "x", **{option: -1})
 
 
 def test_feature_spans_follow_stop_words_and_n_grams():

@@ -69,6 +69,17 @@ def _load(path: str) -> Any:
     return load_pipeline(path)
 
 
+def _count(text: str) -> int:
+    """An argparse type for counts: a negative one would slice from the end and drop output silently."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
 def _limit(value: int) -> int | None:
     """Command-line counts where 0 means no limit."""
     return None if value == 0 else value
@@ -380,9 +391,11 @@ def register(subparsers: Any) -> None:
         help="output (default: text)",
     )
     explain.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
-    explain.add_argument("--max-literals", type=int, default=12, help="shorten rules (default: 12; 0: all)")
     explain.add_argument(
-        "--top-rules", type=int, default=5, help="HTML: strongest rules per class (default: 5)"
+        "--max-literals", type=_count, default=12, help="shorten rules (default: 12; 0: all)"
+    )
+    explain.add_argument(
+        "--top-rules", type=_count, default=5, help="HTML: strongest rules per class (default: 5)"
     )
     explain.add_argument("--title", help="HTML: page title")
     explain.set_defaults(func=_cmd_explain)
@@ -390,13 +403,13 @@ def register(subparsers: Any) -> None:
     rules = sub.add_parser("rules", help="print the learnt rules, heaviest first")
     rules.add_argument("--model", required=True, metavar="MODEL_DIR", help="directory written by train")
     rules.add_argument("--class", dest="class_", metavar="CLASS", help="only this class")
-    rules.add_argument("--top", type=int, default=10, help="rules per class (default: 10; 0: all)")
+    rules.add_argument("--top", type=_count, default=10, help="rules per class (default: 10; 0: all)")
     rules.add_argument(
         "--polarity", choices=("for", "against", "all"), default="all", help="rules voting for / against"
     )
     rules.add_argument(
         "--format", choices=("text", "markdown", "json"), default="text", help="output (default: text)"
     )
-    rules.add_argument("--max-literals", type=int, default=12, help="shorten rules (default: 12; 0: all)")
+    rules.add_argument("--max-literals", type=_count, default=12, help="shorten rules (default: 12; 0: all)")
     rules.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     rules.set_defaults(func=_cmd_rules)

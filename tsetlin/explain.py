@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from structnlp.errors import StructNLPError
+from structnlp.params import check_int
 
 __all__ = ["Explanation", "FiredClause", "Rule", "explain_pipeline"]
 
@@ -82,6 +83,7 @@ class Rule:
         >>> Rule("a", "for", 1).condition()
         '<empty clause: never fires>'
         """
+        check_int("max_literals", max_literals, 0, allow_none=True)  # a negative cap miscounts the rest
         terms = list(self.positive) + [f"NOT {name}" for name in self.negated]
         if not terms:
             return EMPTY_CONDITION

@@ -27,6 +27,7 @@ from typing import Any
 
 from structnlp._version import __version__
 from structnlp.errors import StructNLPError
+from structnlp.params import check_int
 from tsetlin.explain import Explanation, FiredClause, Rule
 
 __all__ = ["feature_spans", "render_html"]
@@ -280,6 +281,9 @@ def render_html(
     """
     if not isinstance(explanation, Explanation):
         raise StructNLPError(f"render_html takes an Explanation, got {type(explanation).__name__}")
+    check_int("top_rules", top_rules, 0)  # negative caps would slice from the end, dropping rows silently
+    check_int("max_literals", max_literals, 0, allow_none=True)
+    check_int("max_clauses", max_clauses, 0, allow_none=True)
     spans = feature_spans(text, featurizer)
     by_span, missing = _word_votes(explanation, spans)
     predicted = explanation.predicted
