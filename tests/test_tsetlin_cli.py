@@ -153,7 +153,6 @@ def test_predict_json_gives_the_class_sums(trained, capsys):
     assert [r["predicted"] for r in rows] == ref.predict(trained["test_x"]).tolist()
 
 
-
 def test_predict_reads_plain_text_from_a_file_or_standard_input(trained, tmp_path, capsys, stdin_bytes):
     docs = trained["test_x"][:5]
     path = tmp_path / "notes.txt"
