@@ -209,6 +209,16 @@ def test_explain_json_and_markdown_over_a_file(trained, capsys):
         "--format", "markdown",
     )  # fmt: skip
     assert code == 0 and out.count("## Document ") == 150 and out.startswith("## Document 0\n\n> ")
+    hostile = trained["folder"] / "hostile.jsonl"
+    write_jsonl(hostile, [{"text": "<script>alert(1)</script> tumor"}, {"text": "*bold* cancer"}])
+    code, out, _ = _run(
+        capsys, "classify", "explain", "--model", model, "--data", str(hostile), "--format", "markdown"
+    )
+    assert (
+        code == 0
+        and "> &lt;script&gt;alert(1)&lt;/script&gt; tumor\n" in out
+        and "> \\*bold\\* cancer\n" in out
+    )
 
 
 def test_explain_html_report_highlights_the_words_of_the_rules(trained, tmp_path, capsys, stdin_bytes):

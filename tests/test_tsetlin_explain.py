@@ -150,3 +150,14 @@ def test_renderers():
     assert data["clauses"][1]["rule"]["positive"] == ["fever"]
     assert data["clauses"][1]["text"] == "IF fever THEN flu  (for, weight 3)"
     assert "No clause fired." in Explanation("a", {"a": 0}).to_markdown()
+
+
+def test_markdown_shows_hostile_text_instead_of_rendering_it():
+    """Labels and words reach Markdown viewers that render raw HTML (Python-Markdown, mkdocs)."""
+    rule = Rule("<b>flu</b>", "for", 2, ("<script>alert(1)</script>", "*x*"), ("a_b",))
+    markdown = Explanation(
+        "<b>flu</b>", {"<b>flu</b>": 2}, [FiredClause("<b>flu</b>", 2, rule)]
+    ).to_markdown()
+    assert "<" not in markdown and ">" not in markdown.replace("&gt;", "")
+    assert "| &lt;b&gt;flu&lt;/b&gt; | 2 |" in markdown
+    assert "IF &lt;script&gt;alert(1)&lt;/script&gt; AND \\*x\\* AND NOT a\\_b THEN" in markdown

@@ -234,7 +234,7 @@ def _documents_to_explain(args: argparse.Namespace) -> list[tuple[int, str]]:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from structnlp.errors import StructNLPError
-    from tsetlin.explain import explain_pipeline
+    from tsetlin.explain import _md, explain_pipeline
 
     pipe = _load(args.model)
     docs = _documents_to_explain(args)
@@ -266,7 +266,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         preview = " ".join(text.split())
         preview = preview if len(preview) <= 100 else preview[:99] + "…"
         if args.format == "markdown":
-            heading = f"## Document {index}\n\n> {preview}\n\n" if len(docs) > 1 else ""
+            heading = f"## Document {index}\n\n> {_md(preview)}\n\n" if len(docs) > 1 else ""
             parts.append(heading + explanation.to_markdown(max_literals))
         else:
             heading = f"document {index}: {preview}\n" if len(docs) > 1 else ""

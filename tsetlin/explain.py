@@ -17,6 +17,7 @@ IF fever THEN NOT allergy  (against, weight 2)
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -261,8 +262,16 @@ class Explanation:
 
 
 def _md(value: Any) -> str:
-    """Escape the characters that would break a Markdown table cell."""
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Markdown-safe text: HTML such as ``<script>`` in a label or word is shown, never rendered,
+    and ``|``, ``*``, ``_``, backticks and brackets neither break a table cell nor make markup.
+
+    >>> print(_md("<b>a|b</b> *x*"))
+    &lt;b&gt;a\\|b&lt;/b&gt; \\*x\\*
+    """
+    text = html.escape(str(value), quote=False)  # entities: shown as text by every Markdown flavour
+    for char in "\\`*_[]|":
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", " ")
 
 
 def explain_pipeline(pipeline: Any, document: Any) -> Explanation:
