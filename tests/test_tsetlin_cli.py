@@ -163,6 +163,30 @@ def test_predict_reads_plain_text_from_a_file_or_standard_input(trained, tmp_pat
     stdin_bytes(path.read_bytes())
     code, out, _ = _run(capsys, "classify", "predict", "--model", str(trained["model"]), "--format", "text")
     assert code == 0 and out.splitlines() == expected
+    stdin_bytes(path.read_bytes())  # '-' is standard input, as for the other structnlp commands
+    code, out, _ = _run(capsys, "classify", "predict", "--model", str(trained["model"]), "--data", "-")
+    assert code == 0 and out.splitlines() == expected
+
+
+def test_data_dash_reads_standard_input(trained, tmp_path, capsys, stdin_bytes):
+    """`--data -` said "-: no such file or folder"; it reads documents a line each, or says why not."""
+    lines = [" ".join(d.split()) for d in trained["test_x"][:3]]
+    stdin_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+    code, out, _ = _run(
+        capsys, "classify", "explain", "--model", str(trained["model"]), "--data", "-", "--format", "json"
+    )
+    ref = trained["reference"]
+    assert (
+        code == 0
+        and [json.loads(row)["predicted"] for row in out.splitlines()] == ref.predict(lines).tolist()
+    )
+    for argv in (
+        ["train", "--data", "-", "--out", str(tmp_path / "m")],
+        ["predict", "--model", str(trained["model"]), "--data", "-", "--data-format", "jsonl"],
+    ):
+        stdin_bytes(b'{"text": "a", "label": "x"}\n')
+        code, out, err = _run(capsys, "classify", *argv)
+        assert code == 1 and out == "" and "standard input is read as plain text, a document a line" in err
 
 
 def test_standard_input_that_is_not_utf8_is_a_clear_error(trained, capsys, stdin_bytes):

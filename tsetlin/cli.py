@@ -27,7 +27,15 @@ def _records(path: str, data_format: str, text_field: str, label_field: str | No
     """Stream ``(text, label)`` pairs (label None without ``label_field``) from a corpus file or folder."""
     from structnlp.corpus import guess_format, iter_corpus
     from structnlp.errors import StructNLPError
+    from structnlp.files import STDIN, iter_lines
 
+    if path == STDIN:  # the corpus readers take files only
+        if data_format not in ("auto", "text") or label_field is not None:
+            raise StructNLPError(
+                "standard input is read as plain text, a document a line; give --data FILE for "
+                "JSON Lines or CSV input and for --label-field"
+            )
+        return ((line.strip(), None) for _, line in iter_lines(STDIN) if line.strip())
     fmt = guess_format(path) if data_format == "auto" else data_format
     if fmt == "text":
         if label_field is not None:
@@ -168,19 +176,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     pipe = _load(args.model)
     bow, clf = pipe[0], pipe[-1]
-    if args.data is None:
-        if args.label_field is not None or args.data_format not in ("auto", "text"):
-            from structnlp.errors import StructNLPError
-
-            raise StructNLPError(
-                "standard input is read as plain text, a document a line; give --data FILE for "
-                "JSON Lines or CSV input and for --label-field"
-            )
-        from structnlp.files import STDIN, iter_lines
-
-        pairs: Iterator[tuple] = ((line.strip(), None) for _, line in iter_lines(STDIN) if line.strip())
-    else:
-        pairs = _records(args.data, args.data_format, args.text_field, args.label_field)
+    data = "-" if args.data is None else args.data
+    pairs = _records(data, args.data_format, args.text_field, args.label_field)
     n = correct = 0
     classes = [_plain(c) for c in clf.classes_]
     while batch := list(itertools.islice(pairs, BATCH)):
@@ -365,7 +362,7 @@ def register(subparsers: Any) -> None:
 
     predict = sub.add_parser("predict", help="print the predicted label of each document")
     predict.add_argument("--model", required=True, metavar="MODEL_DIR", help="directory written by train")
-    _add_data(predict, False, "documents (default: standard input, a document a line)")
+    _add_data(predict, False, "documents (default or '-': standard input, a document a line)")
     predict.add_argument(
         "--format",
         dest="data_format",
@@ -381,7 +378,11 @@ def register(subparsers: Any) -> None:
 
     explain = sub.add_parser("explain", help="why documents got their class: the rules that fired")
     explain.add_argument("--model", required=True, metavar="MODEL_DIR", help="directory written by train")
-    _add_data(explain, False, "documents (default: --text, else standard input as one document)")
+    _add_data(
+        explain,
+        False,
+        "documents ('-': standard input, a line each; default: --text, else all standard input)",
+    )
     explain.add_argument("--text", help="the document to explain")
     explain.add_argument("--index", type=int, help="explain only document INDEX of --data (from 0)")
     explain.add_argument(
