@@ -375,6 +375,10 @@ def test_negative_counts_are_usage_errors(trained, capsys, argv):
             "record 2: the label field 'label' mixes strings",
         ),
         ([{"text": "a", "label": "x"}, {"text": 7, "label": "y"}], "line 2: field 'text' should be a string"),
+        (
+            [{"text": "a", "label": "x"}, {"text": "b", "label": " "}],
+            "record 2: the label field 'label' is empty",
+        ),
     ],
 )
 def test_bad_training_labels(tmp_path, capsys, records, message):

@@ -63,6 +63,10 @@ def _check_labels(labels: list, field: str) -> None:
                 f"record {i}: the label field {field!r} holds {json.dumps(label)}; "
                 "labels must be strings or integers"
             )
+        if isinstance(label, str) and not label.strip():  # an empty CSV cell: a missing label, not a class
+            raise StructNLPError(
+                f"record {i}: the label field {field!r} is empty; every document needs a label"
+            )
         kinds.add(type(label))
         if len(kinds) > 1:
             raise StructNLPError(
