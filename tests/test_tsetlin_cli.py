@@ -324,6 +324,9 @@ def test_rules_lists_the_heaviest_rules_per_class(trained, capsys):
         ),
         (["explain", "--model", "{model}", "--text", "x", "--data", "{test}"], "not both"),
         (["predict", "--model", "{model}", "--format", "jsonl"], "standard input is read as plain text"),
+        (["rules", "--model", "{model}", "--out", "{folder}"], "is a directory; give --out a file name"),
+        (["rules", "--model", "{model}", "--out", "."], "is a directory; give --out a file name"),
+        (["rules", "--model", "{model}", "--out", "{train}/rules.txt"], "rules.txt: cannot write it"),
         (
             ["train", "--data", "{train}", "--out", "{train}"],
             "train.jsonl: exists and is not a structnlp model",

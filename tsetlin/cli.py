@@ -101,10 +101,16 @@ def _write(text: str, out: str | None) -> None:
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
+    from structnlp.errors import StructNLPError
     from structnlp.files import atomic_write
 
-    with atomic_write(out) as fh:
-        fh.write(text)
+    if Path(out).is_dir():
+        raise StructNLPError(f"{out}: is a directory; give --out a file name")
+    try:
+        with atomic_write(out) as fh:
+            fh.write(text)
+    except OSError as exc:  # unwritable folder, full disk: one line, not a traceback
+        raise StructNLPError(f"{out}: cannot write it ({exc.strerror or exc})") from None
 
 
 # ----------------------------------------------------------------------------- train
