@@ -355,6 +355,22 @@ def test_bad_y_and_prediction_input():
         failed.predict(X)
 
 
+def test_a_failed_refit_leaves_the_fitted_model_intact():
+    """validate_data resets n_features_in_ and the feature names before the 0/1 check."""
+    import pandas as pd
+
+    X, y = planted(60, seed=24)
+    frame = pd.DataFrame(X, columns=[f"w{i}" for i in range(20)])
+    clf = small(n_epochs=1).fit(frame, y)
+    before = [str(r) for r in clf.rules()]
+    with pytest.raises(StructNLPError, match="found 2"):
+        clf.fit(pd.DataFrame(np.full((6, 3), 2), columns=["x", "y", "z"]), [0, 1] * 3)
+    with pytest.raises(StructNLPError, match="at least 2 classes"):
+        clf.fit(np.ones((6, 5)), [0] * 6)
+    assert clf.n_features_in_ == 20 and list(clf.feature_names_in_) == list(frame.columns)
+    assert [str(r) for r in clf.rules()] == before and clf.predict(frame).shape == (60,)
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

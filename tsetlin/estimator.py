@@ -259,7 +259,20 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ learning
     def fit(self, X: Any, y: Any) -> TsetlinMachineClassifier:
-        """Learn ``n_epochs`` epochs from scratch on X (n_samples x n_features, 0/1) and labels y."""
+        """Learn ``n_epochs`` epochs from scratch on X (n_samples x n_features, 0/1) and labels y.
+
+        All or nothing: when fit fails (bad X or y, an interrupt), a previously fitted model
+        is left as it was, not with the feature count and names of the rejected data.
+        """
+        previous = dict(vars(self))
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(previous)
+            raise
+
+    def _fit(self, X: Any, y: Any) -> TsetlinMachineClassifier:
         self._check_params()
         X, y = self._validate_y(X, y, reset=True)
         classes, y_idx = np.unique(y, return_inverse=True)
