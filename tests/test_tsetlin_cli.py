@@ -424,6 +424,29 @@ def test_pipeline_round_trip_keeps_featurizer_settings(tmp_path):
     assert np.array_equal(again.decision_function(probe), pipe.decision_function(probe))
 
 
+def test_pipeline_round_trip_keeps_step_names(tmp_path):
+    """A Pipeline([("bow", ...), ("tm", ...)]) came back with make_pipeline's step names."""
+    from sklearn.pipeline import Pipeline
+
+    docs, labels = ["fever cough", "rash itch"] * 4, ["flu", "allergy"] * 4
+    tm = TsetlinMachineClassifier(n_clauses=4, threshold=4, specificity=3.0, n_epochs=1, random_state=0)
+    pipe = Pipeline([("bow", BooleanBagOfWords()), ("tm", tm)]).fit(docs, labels)
+    again = load_pipeline(save_pipeline(pipe, tmp_path / "m"))
+    assert list(again.named_steps) == ["bow", "tm"] and again.set_params(tm__threshold=8)[-1].threshold == 8
+    config = tmp_path / "m" / "config.json"
+    header = json.loads(config.read_text(encoding="utf-8"))
+    del header["config"]["step_names"]  # a directory saved before the names were kept
+    config.write_text(json.dumps(header), encoding="utf-8")
+    assert list(load_pipeline(tmp_path / "m").named_steps) == [
+        "booleanbagofwords",
+        "tsetlinmachineclassifier",
+    ]
+    header["config"]["step_names"] = ["tm", "tm"]
+    config.write_text(json.dumps(header), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="step_names should be two distinct step names"):
+        load_pipeline(tmp_path / "m")
+
+
 def test_save_pipeline_refuses_what_it_cannot_store(tmp_path):
     docs, labels = ["fever cough", "rash itch"] * 4, ["flu", "allergy"] * 4
     tm = TsetlinMachineClassifier(n_clauses=4, threshold=4, specificity=3.0, n_epochs=1, random_state=0)
