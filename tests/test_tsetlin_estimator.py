@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
@@ -319,6 +320,8 @@ def test_calibrated_classifier_cv_works_on_the_class_sums():
         (np.array([[0, np.inf], [1, 0]] * 3), "Input X contains infinity"),
         (["fever cough", "rash"] * 3, "got text; put a featurizer in front"),
         (np.array([["a", "b"], ["c", "d"]] * 3), "got text; put a featurizer in front"),
+        (pd.Series(["fever cough", "rash"] * 3), "got text; put a featurizer in front"),
+        (pd.DataFrame({"text": ["fever cough", "rash"] * 3}), "got text; put a featurizer in front"),
         (np.zeros((0, 3)), "0 sample"),
         (np.zeros((6, 0)), "0 feature"),
         (np.zeros((6, 2, 2)), "Found array with dim 3"),
@@ -357,8 +360,6 @@ def test_bad_y_and_prediction_input():
 
 def test_a_failed_refit_leaves_the_fitted_model_intact():
     """validate_data resets n_features_in_ and the feature names before the 0/1 check."""
-    import pandas as pd
-
     X, y = planted(60, seed=24)
     frame = pd.DataFrame(X, columns=[f"w{i}" for i in range(20)])
     clf = small(n_epochs=1).fit(frame, y)

@@ -686,7 +686,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
 
 def _reject_text(X: Any) -> None:
     """Raw documents passed where features belong: say which featurizer to put first."""
-    sample = X
+    sample = X.iloc[:1].to_numpy() if hasattr(X, "iloc") else X  # pandas: its first row suffices
     for _ in range(3):  # X, its first row, its first entry
         if isinstance(sample, (str, bytes)):
             break
