@@ -181,6 +181,29 @@ def test_partial_fit_errors():
         clf.partial_fit(X[:, :19], y)
 
 
+def test_set_params_after_fit_never_breaks_the_fitted_model(tmp_path):
+    """Changing n_clauses after fit crashed explain/rules with a reshape error, and a model saved
+    then could not be loaded (shapes vs config); learning on needs the fitted automata."""
+    X, y = planted(100, seed=25)
+    clf = small(n_epochs=1).fit(X, y)
+    rules, explanation = [str(r) for r in clf.rules()], clf.explain(X[0])
+    for name, value in [("n_clauses", 20), ("n_state_bits", 4)]:
+        clf.set_params(**{name: value})
+        assert [str(r) for r in clf.rules()] == rules and clf.explain(X[0]) == explanation
+        assert clf.clause_outputs(X[:2]).shape == (2, 2, 10)
+        with pytest.raises(StructNLPError, match=f"{name} is {value} but the model was fitted with"):
+            clf.partial_fit(X, y)
+        with pytest.raises(StructNLPError, match=f"{name} is {value} but the model was fitted with"):
+            clf.save(tmp_path / "tm")
+        clf.set_params(n_clauses=10, n_state_bits=8)
+    clf.set_params(threshold=0)
+    with pytest.raises(StructNLPError, match="threshold must be an int >= 1"):
+        clf.partial_fit(X, y)
+    with pytest.raises(StructNLPError, match="threshold must be an int >= 1"):
+        clf.save(tmp_path / "tm")
+    assert not (tmp_path / "tm").exists()
+
+
 # ------------------------------------------------------------------ persistence
 def test_save_load_round_trip(tmp_path):
     X, y = planted(600, seed=16)

@@ -290,8 +290,8 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
     def partial_fit(self, X: Any, y: Any, classes: Sequence[Any] | None = None) -> TsetlinMachineClassifier:
         """One more epoch on (X, y); ``classes`` (every label that will ever occur) is required first."""
         first = not hasattr(self, "classes_")
+        self._check_params()  # on every call: set_params may have changed them since
         if first:
-            self._check_params()
             if classes is None:
                 raise StructNLPError(
                     "classes must be given on the first call to partial_fit (every label to learn)"
@@ -299,11 +299,13 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
             all_classes = np.unique(np.asarray(classes))
             if all_classes.size < 2:
                 raise StructNLPError(f"classes must hold at least 2 classes, got {all_classes.tolist()}")
-        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
-            raise StructNLPError(
-                f"classes={np.unique(np.asarray(classes)).tolist()} differs from the classes of the"
-                f" first call {self.classes_.tolist()}"
-            )
+        else:
+            self._check_structure()
+            if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+                raise StructNLPError(
+                    f"classes={np.unique(np.asarray(classes)).tolist()} differs from the classes of the"
+                    f" first call {self.classes_.tolist()}"
+                )
         X, y = self._validate_y(X, y, reset=first)
         known = all_classes if first else self.classes_
         unseen = np.setdiff1d(np.unique(y), known)
@@ -319,6 +321,20 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         y_idx = np.searchsorted(self.classes_, y).astype(np.int32)
         self._run_epochs(Xc, y_idx, 1)
         return self
+
+    def _fitted_clauses(self) -> int:
+        """Clauses per class of the fitted model (``n_clauses`` may have been set since)."""
+        return self.clause_weights_.shape[1]
+
+    def _check_structure(self) -> None:
+        """Learning goes on only with the automata fitted: their count and size cannot change."""
+        fitted = {"n_clauses": self._fitted_clauses(), "n_state_bits": self._ta.shape[1]}
+        for name, value in fitted.items():
+            if getattr(self, name) != value:
+                raise StructNLPError(
+                    f"{name} is {getattr(self, name)} but the model was fitted with {value}; set it back, "
+                    "or call fit to learn a new model"
+                )
 
     def _initialize(self, n_features: int) -> None:
         from tsetlin import cpu
@@ -340,7 +356,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         n, n_classes = y_idx.size, self.classes_.size
         order = gen.permutation(n).astype(np.int64)
         other = ((y_idx[order] + gen.integers(1, n_classes, size=n)) % n_classes).astype(np.int32)
-        n_total = n_classes * self.n_clauses
+        n_total = self.clause_weights_.size
         active = np.ones(n_total, dtype=np.uint8)
         if self.clause_drop_p > 0:
             active = (gen.random(n_total) >= self.clause_drop_p).astype(np.uint8)
@@ -451,7 +467,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         kernels = load_backend(self.backend_)
         indptr, indices = Xc.indptr.astype(np.int64), Xc.indices.astype(np.int64)
         out = kernels.clause_outputs(self._ta, indptr, indices, _n_threads(self.n_jobs))
-        return out.reshape(Xc.shape[0], self.classes_.size, self.n_clauses).astype(bool)
+        return out.reshape(Xc.shape[0], self.classes_.size, self._fitted_clauses()).astype(bool)
 
     # ------------------------------------------------------------------ interpretation
     def include_masks(self) -> tuple[np.ndarray, np.ndarray]:
@@ -461,7 +477,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         W = self._ta.shape[2] // 2
         top = np.ascontiguousarray(self._ta[:, -1, :], dtype="<u8")
         bits = np.unpackbits(top.view(np.uint8), axis=1, bitorder="little").astype(bool)
-        shape = (self.classes_.size, self.n_clauses, F)
+        shape = (self.classes_.size, self._fitted_clauses(), F)
         return bits[:, :F].reshape(shape), bits[:, W * 64 : W * 64 + F].reshape(shape)
 
     def literal_states(self) -> np.ndarray:
@@ -473,7 +489,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         from tsetlin import cpu
 
         states = cpu.planes_to_states(self._ta, self.n_features_in_)
-        return states.reshape(self.classes_.size, self.n_clauses, 2 * self.n_features_in_)
+        return states.reshape(self.classes_.size, self._fitted_clauses(), 2 * self.n_features_in_)
 
     def rules(self, feature_names: Sequence[str] | None = None, *, include_empty: bool = False) -> list[Rule]:
         """Every learned clause as a :class:`~tsetlin.explain.Rule`, by class then clause index.
@@ -489,7 +505,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         positive, negated = self.include_masks()
         out = []
         for c, label in enumerate(self._plain_classes()):
-            for j in range(self.n_clauses):
+            for j in range(self._fitted_clauses()):
                 out.append(self._rule(c, j, label, names, positive, negated))
         return [r for r in out if include_empty or r.n_literals]
 
@@ -595,6 +611,8 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         featurizer's vocabulary in one model directory.
         """
         check_is_fitted(self)
+        self._check_params()  # a file that load would refuse is never written
+        self._check_structure()
         states = self.literal_states()
         states = states.astype(np.uint8) if self.n_state_bits <= 8 else states
         classes = self.classes_
