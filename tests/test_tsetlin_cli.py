@@ -457,6 +457,11 @@ def test_save_pipeline_refuses_what_it_cannot_store(tmp_path):
         save_pipeline(tm, tmp_path / "m")
 
 
+def test_classifier_load_points_a_pipeline_directory_to_load_pipeline(trained):
+    with pytest.raises(ModelFileError, match="holds a text pipeline .* load it with tsetlin.load_pipeline"):
+        TsetlinMachineClassifier.load(trained["model"])
+
+
 def test_load_pipeline_checks_the_saved_featurizer(trained, tmp_path):
     import shutil
 

@@ -595,8 +595,14 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         results, so a model trained on a GPU is used on a CPU-only machine as it is: a saved
         ``"gpu"`` falls back to the CPU there, with a warning.
         """
-        from structnlp.modelio import load_model
+        from structnlp.modelio import load_model, read_model_class
+        from tsetlin.pipeline import PIPELINE_CLASS
 
+        if read_model_class(path) == PIPELINE_CLASS:  # as written by save_pipeline and classify train
+            raise ModelFileError(
+                f"{path}: holds a text pipeline (featurizer and classifier); load it with "
+                "tsetlin.load_pipeline, whose last step is the classifier"
+            )
         model = load_model(path, expected_class=MODEL_CLASS, supported_versions={FORMAT_VERSION})
         config = dict(model.config)
         if backend is not None:
