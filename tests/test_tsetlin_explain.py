@@ -90,6 +90,19 @@ def test_explain_pipeline_uses_the_featurizer_vocabulary(medical):
         explain_pipeline(clf, texts[0])
 
 
+def test_explain_pipeline_without_feature_names_warns_and_explains():
+    """A step without get_feature_names_out raised scikit-learn's AttributeError."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    docs, labels = ["fever cough", "rash itch"] * 10, ["flu", "allergy"] * 10
+    tm = TsetlinMachineClassifier(n_clauses=4, threshold=4, specificity=3.0, n_epochs=3, random_state=0)
+    pipe = make_pipeline(BooleanBagOfWords(), FunctionTransformer(accept_sparse=True), tm).fit(docs, labels)
+    with pytest.warns(UserWarning, match="the feature names are unknown .* x0, x1"):
+        e = explain_pipeline(pipe, "fever and cough")
+    assert e.predicted == "flu" and e.votes_by_class() == e.scores
+    assert all(name.startswith("x") for f in e.clauses for name in f.rule.positive + f.rule.negated)
+
+
 def test_rules_list_every_nonempty_clause(medical):
     clf, bow, _, _ = medical
     rules = clf.rules(bow.get_feature_names_out())

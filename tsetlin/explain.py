@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -300,7 +301,14 @@ def explain_pipeline(pipeline: Any, document: Any) -> Explanation:
     features, classifier = pipeline[:-1], pipeline[-1]
     if not hasattr(classifier, "explain"):
         raise StructNLPError(f"the last pipeline step ({type(classifier).__name__}) has no explain method")
-    names = features.get_feature_names_out()
+    try:
+        names = features.get_feature_names_out()
+    except AttributeError as exc:  # a step without feature names (e.g. a FunctionTransformer)
+        warnings.warn(
+            f"explain_pipeline: the feature names are unknown ({exc}); rules name features x0, x1, ...",
+            stacklevel=2,
+        )
+        names = None
     return classifier.explain(features.transform([document]), feature_names=names)
 
 
