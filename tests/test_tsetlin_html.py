@@ -147,6 +147,12 @@ def test_bad_arguments():
         render_html(_explanation(), b"x")
     with pytest.raises(StructNLPError, match="must be a BooleanBagOfWords"):
         feature_spans("x", featurizer=object())
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    with pytest.raises(
+        StructNLPError, match="must be a BooleanBagOfWords or CountBagOfWords, got CountVectorizer"
+    ):
+        feature_spans("x", featurizer=CountVectorizer())  # it said "tokenizer must be a backend name"
     for option in ("top_rules", "max_literals", "max_clauses"):  # a negative cap dropped rows silently
         with pytest.raises(StructNLPError, match=f"{option} must be .*an int >= 0, got -1"):
             render_html(_explanation(), "x", **{option: -1})

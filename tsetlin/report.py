@@ -89,12 +89,12 @@ def feature_spans(text: str, featurizer: Any = None) -> dict[str, list[Span]]:
     >>> spans["fever"], spans["then rash"]
     ([(0, 5), (21, 26)], [(7, 11), (12, 16)])
     """
-    from structnlp.features import BooleanBagOfWords, resolve_tokenizer, stop_word_set
+    from structnlp.features import BooleanBagOfWords, CountBagOfWords, resolve_tokenizer, stop_word_set
 
     if not isinstance(text, str):
         raise StructNLPError(f"expected the document as str, got {type(text).__name__}")
     bow = BooleanBagOfWords() if featurizer is None else featurizer
-    if not all(hasattr(bow, name) for name in ("tokenizer", "lowercase", "stop_words", "ngram_range")):
+    if not isinstance(bow, (BooleanBagOfWords, CountBagOfWords)):  # a CountVectorizer analyses otherwise
         raise StructNLPError(
             f"featurizer must be a BooleanBagOfWords or CountBagOfWords, got {type(bow).__name__}"
         )
