@@ -401,6 +401,8 @@ def test_a_failed_refit_leaves_the_fitted_model_intact():
         ({"n_clauses": 7}, "n_clauses must be even"),
         ({"n_clauses": 0}, "n_clauses must be an int >= 2"),
         ({"threshold": 0}, "threshold must be an int >= 1"),
+        ({"threshold": 2**63}, "threshold must be <= 2147483647"),  # an OverflowError inside numba
+        ({"max_included_literals": 2**63}, "max_included_literals must be <= 2147483647"),
         ({"specificity": 0.5}, "specificity must be a number >= 1.0"),
         ({"specificity": float("nan")}, "specificity must be a number"),
         ({"n_epochs": 0}, "n_epochs must be an int >= 1"),

@@ -24,6 +24,7 @@ from tsetlin.explain import Explanation, FiredClause, Rule, _plain, feature_name
 __all__ = ["TsetlinMachineClassifier"]
 
 MODEL_CLASS = "tsetlin.TsetlinMachineClassifier"
+_INT32_MAX = 2**31 - 1
 FORMAT_VERSION = 1
 _SAVED_PARAMS = (
     "n_clauses",
@@ -200,6 +201,10 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         check_int("max_included_literals", self.max_included_literals, 1, allow_none=True)
         _check_float("clause_drop_p", self.clause_drop_p, 0.0, 1.0, high_open=True)
         _check_float("literal_drop_p", self.literal_drop_p, 0.0, 1.0, high_open=True)
+        for name in ("threshold", "max_included_literals"):  # the kernels take them as 32-bit ints
+            value = getattr(self, name)
+            if value is not None and value > _INT32_MAX:
+                raise StructNLPError(f"{name} must be <= {_INT32_MAX}, got {value}")
         check_bool("boost_true_positive_feedback", self.boost_true_positive_feedback)
         check_bool("feature_negation", self.feature_negation)
         check_int("n_state_bits", self.n_state_bits, 2)
