@@ -76,6 +76,16 @@ def test_explain_takes_one_row_in_every_input_form():
         clf.explain(X[:2].tolist())
 
 
+def test_multiclass_explanations_compare_and_hold_plain_numbers(medical):
+    """decision was a numpy array: comparing two explanations raised 'truth value ... ambiguous'."""
+    clf, bow, X, _ = medical
+    names = bow.get_feature_names_out()
+    e = clf.explain(X[0], feature_names=names)
+    assert e == clf.explain(X[0], feature_names=names) and e != clf.explain(X[1], feature_names=names)
+    assert e.decision == clf.decision_function(X[0]).ravel().tolist() == list(e.scores.values())
+    assert all(type(v) is int for v in e.decision)
+
+
 def test_explain_pipeline_uses_the_featurizer_vocabulary(medical):
     clf, _, _, texts = medical
     pipe = make_pipeline(BooleanBagOfWords(min_df=3, stop_words="english"), clf)

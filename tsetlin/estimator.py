@@ -564,7 +564,8 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
                         self._rule(c, j, label, names, positive, negated),
                     )
                 )
-        decision = int(sums[1] - sums[0]) if sums.size == 2 else sums
+        # Plain ints, not a numpy array: explanations compare with == and serialize as they are.
+        decision = int(sums[1] - sums[0]) if sums.size == 2 else [int(s) for s in sums]
         return Explanation(
             predicted=labels[int(np.argmax(sums))],
             scores={label: int(s) for label, s in zip(labels, sums, strict=True)},

@@ -139,7 +139,7 @@ class Explanation:
     grouped by class (in the classifier's class order) and, within a class, by decreasing
     absolute vote. For every class, the votes of its fired clauses sum exactly to its score.
     ``decision`` is the value of ``decision_function`` for the document (for two classes,
-    the score of the second class minus that of the first; otherwise the scores).
+    the score of the second class minus that of the first; otherwise the list of scores).
 
     >>> r1 = Rule("flu", "for", 3, ("fever",)); r2 = Rule("cold", "against", 1, ("fever",))
     >>> e = Explanation("flu", {"cold": -1, "flu": 3},
