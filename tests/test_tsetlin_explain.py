@@ -56,6 +56,7 @@ def test_binary_explanation_matches_sklearn_decision_function():
         assert votes["sick"] - votes["healthy"] == decision[i] == e.decision
 
 
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")  # the list rows, as in predict
 def test_explain_takes_one_row_in_every_input_form():
     """A list row, a 1-row list of lists, a DataFrame row (names kept, no warning): same explanation."""
     import warnings
