@@ -328,6 +328,21 @@ def test_rules_lists_the_heaviest_rules_per_class(trained, capsys):
         (["rules", "--model", "{model}", "--out", "."], "is a directory; give --out a file name"),
         (["rules", "--model", "{model}", "--out", "{train}/rules.txt"], "rules.txt: cannot write it"),
         (
+            [
+                "train",
+                "--data",
+                "{train}",
+                "--out",
+                "{train}/m",
+                "--clauses",
+                "4",
+                "--epochs",
+                "1",
+                "--quiet",
+            ],
+            "train.jsonl/m: cannot write the model",
+        ),
+        (
             ["train", "--data", "{train}", "--out", "{train}"],
             "train.jsonl: exists and is not a structnlp model",
         ),

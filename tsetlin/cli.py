@@ -173,7 +173,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "n_documents": len(texts),
         "training_accuracy": accuracy,
     }
-    path = save_pipeline(pipe, args.out, metadata=metadata)
+    try:
+        path = save_pipeline(pipe, args.out, metadata=metadata)
+    except OSError as exc:  # an unwritable place: one line, not a traceback
+        raise StructNLPError(f"{args.out}: cannot write the model ({exc.strerror or exc})") from None
     if not args.quiet:
         print(f"accuracy on the training documents: {accuracy:.3f} ({seconds:.1f} s)")
         print(f"saved to {path}")
