@@ -125,6 +125,9 @@ def test_scores_fired_rules_and_top_rules_are_listed():
     )
     assert '<td class="rule">IF fever AND cough THEN flu  (for, weight 9)</td>' in page
     assert '<td class="rule">IF sneeze THEN &lt;cold&gt;  (for, weight 5)</td>' in page
+    rules = [Rule("flu", "for", 9, ("fever", "cough"))]
+    none = render_html(_explanation(), DOCUMENT, rules=rules, top_rules=0)
+    assert "Strongest rules" not in none and "No rule." not in none  # it said "No rule." for every class
 
 
 def test_long_lists_are_capped_and_summed():

@@ -409,7 +409,7 @@ def register(subparsers: Any) -> None:
         "--max-literals", type=_count, default=12, help="shorten rules (default: 12; 0: all)"
     )
     explain.add_argument(
-        "--top-rules", type=_count, default=5, help="HTML: strongest rules per class (default: 5)"
+        "--top-rules", type=_count, default=5, help="HTML: strongest rules per class (default: 5; 0: none)"
     )
     explain.add_argument("--title", help="HTML: page title")
     explain.set_defaults(func=_cmd_explain)

@@ -276,7 +276,7 @@ def render_html(
     for the same ``text``; ``featurizer`` is the one that made its features (default:
     ``BooleanBagOfWords()``), so that the highlighted words are the rules' features.
     ``rules`` (``classifier.rules(names)``) adds the ``top_rules`` heaviest rules of each
-    class. ``max_literals`` shortens long rules and ``max_clauses`` caps the fired rules
+    class (none with 0). ``max_literals`` shortens long rules and ``max_clauses`` caps the fired rules
     listed per class (the rest is summed); ``None`` shows everything.
     """
     if not isinstance(explanation, Explanation):
@@ -324,7 +324,7 @@ def render_html(
     body += _scores_table(explanation)
     body += ["<h2>Rules that fired</h2>"]
     body += _fired_tables(explanation, max_literals, max_clauses)
-    if rules is not None:
+    if rules is not None and top_rules > 0:  # 0 leaves the section out rather than saying "No rule."
         body += ["<h2>Strongest rules of each class</h2>"]
         body += _top_rules(rules, list(explanation.scores), top_rules, max_literals)
     body += [
