@@ -361,6 +361,15 @@ def test_bad_y_and_prediction_input():
         small().fit(X, np.ones(60))
     with pytest.raises(ValueError, match="Unknown label type"):
         small().fit(X, np.linspace(0, 1, 60))
+    mixed = np.array(
+        ["a", 1] * 30, dtype=object
+    )  # scikit-learn: "Unknown label type: unknown ... regression"
+    with pytest.raises(StructNLPError, match=r"y mixes str and int labels \('a' and 1\); use one type"):
+        small().fit(X, mixed)
+    with pytest.raises(StructNLPError, match="y holds a missing label \\(None\\) at index 1"):
+        small().fit(X, np.array(["a", None, "b"] * 20, dtype=object))
+    with pytest.raises(StructNLPError, match="missing label \\(None\\) at index 0"):
+        small().partial_fit(X, np.array([None, "a", "b"] * 20, dtype=object), classes=["a", "b"])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         small().fit(X, y[:10])
     clf = small(n_epochs=1).fit(X, y)

@@ -259,6 +259,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
     def _validate_y(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
         _reject_text(X)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype="numeric", reset=reset)
+        _check_label_types(y)
         check_classification_targets(y)
         return X, y
 
@@ -757,6 +758,21 @@ def _saved_classes(labels: Any, dtype_name: Any) -> np.ndarray:
     if not ordered:
         raise StructNLPError(f"classes {labels!r} are not distinct sorted labels of dtype {dtype_name}")
     return classes
+
+
+def _check_label_types(y: np.ndarray) -> None:
+    """Missing or mixed labels: scikit-learn calls them "unknown" and hints at regression targets."""
+    if y.dtype != object:
+        return
+    for i, label in enumerate(y):  # NaN is refused earlier, by validate_data
+        if label is None:
+            raise StructNLPError(f"y holds a missing label (None) at index {i}; every sample needs one")
+    is_str = [isinstance(label, str) for label in y]
+    if any(is_str) and not all(is_str):
+        text, other = y[is_str.index(True)], _plain(y[is_str.index(False)])
+        raise StructNLPError(
+            f"y mixes str and {type(other).__name__} labels ({text!r} and {other!r}); use one type"
+        )
 
 
 def _json_label(label: Any) -> Any:
