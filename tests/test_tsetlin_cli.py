@@ -323,6 +323,10 @@ def test_rules_lists_the_heaviest_rules_per_class(trained, capsys):
             "--index 150 is out of range",
         ),
         (["explain", "--model", "{model}", "--text", "x", "--data", "{test}"], "not both"),
+        (
+            ["explain", "--model", "{model}", "--text", "fi\udce8vre", "--format", "json"],
+            "--text is not valid UTF-8",
+        ),
         (["predict", "--model", "{model}", "--format", "jsonl"], "standard input is read as plain text"),
         (["rules", "--model", "{model}", "--out", "{folder}"], "is a directory; give --out a file name"),
         (["rules", "--model", "{model}", "--out", "."], "is a directory; give --out a file name"),

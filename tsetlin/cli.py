@@ -220,6 +220,13 @@ def _documents_to_explain(args: argparse.Namespace) -> list[tuple[int, str]]:
     if args.text is not None and args.data is not None:
         raise StructNLPError("give the document with --text or the documents with --data, not both")
     if args.text is not None:
+        try:
+            args.text.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable command-line bytes arrive as surrogates
+            raise StructNLPError(
+                "--text is not valid UTF-8 (the terminal or script passed other bytes); "
+                "re-encode it, or give the document with --data"
+            ) from None
         docs = [args.text]
     elif args.data is not None:
         docs = [text for text, _ in _records(args.data, args.data_format, args.text_field, None)]
