@@ -327,6 +327,10 @@ def test_rules_lists_the_heaviest_rules_per_class(trained, capsys):
             ["explain", "--model", "{model}", "--text", "fi\udce8vre", "--format", "json"],
             "--text is not valid UTF-8",
         ),
+        (
+            ["explain", "--model", "{model}", "--text", "x", "--format", "html", "--title", "\udce8"],
+            "--title is not valid UTF-8",
+        ),
         (["predict", "--model", "{model}", "--format", "jsonl"], "standard input is read as plain text"),
         (["rules", "--model", "{model}", "--out", "{folder}"], "is a directory; give --out a file name"),
         (["rules", "--model", "{model}", "--out", "."], "is a directory; give --out a file name"),

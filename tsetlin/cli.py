@@ -92,6 +92,18 @@ def _count(text: str) -> int:
     return value
 
 
+def _check_utf8(option: str, value: str) -> None:
+    """Undecodable command-line bytes arrive as surrogates, which no output can encode."""
+    from structnlp.errors import StructNLPError
+
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StructNLPError(
+            f"{option} is not valid UTF-8 (the terminal or script passed other bytes); re-encode it"
+        ) from None
+
+
 def _limit(value: int) -> int | None:
     """Command-line counts where 0 means no limit."""
     return None if value == 0 else value
@@ -220,13 +232,7 @@ def _documents_to_explain(args: argparse.Namespace) -> list[tuple[int, str]]:
     if args.text is not None and args.data is not None:
         raise StructNLPError("give the document with --text or the documents with --data, not both")
     if args.text is not None:
-        try:
-            args.text.encode("utf-8")
-        except UnicodeEncodeError:  # undecodable command-line bytes arrive as surrogates
-            raise StructNLPError(
-                "--text is not valid UTF-8 (the terminal or script passed other bytes); "
-                "re-encode it, or give the document with --data"
-            ) from None
+        _check_utf8("--text", args.text)
         docs = [args.text]
     elif args.data is not None:
         docs = [text for text, _ in _records(args.data, args.data_format, args.text_field, None)]
@@ -253,6 +259,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from structnlp.errors import StructNLPError
     from tsetlin.explain import _md, explain_pipeline
 
+    if args.title is not None:
+        _check_utf8("--title", args.title)
     pipe = _load(args.model)
     docs = _documents_to_explain(args)
     max_literals = _limit(args.max_literals)
