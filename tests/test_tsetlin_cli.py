@@ -293,6 +293,14 @@ def test_rules_lists_the_heaviest_rules_per_class(trained, capsys):
     ("argv", "message"),
     [
         (["train", "--data", "{folder}/missing.jsonl", "--out", "{folder}/m"], "missing.jsonl: no such file"),
+        (  # options are checked before the data is read (and featurized), not after
+            ["train", "--data", "{folder}/missing.jsonl", "--out", "{folder}/m", "--clauses", "3"],
+            "n_clauses must be even",
+        ),
+        (
+            ["train", "--data", "{folder}/missing.jsonl", "--out", "{folder}/m", "--min-df", "0"],
+            "min_df must be",
+        ),
         (
             ["train", "--data", "{train}", "--label-field", "class", "--out", "{folder}/m"],
             "line 1: missing field 'class'",

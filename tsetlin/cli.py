@@ -139,16 +139,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise StructNLPError(
             f"{args.out}: exists and is not a structnlp model directory; refusing to overwrite it"
         )
-    start = time.perf_counter()
-    pairs = list(_records(args.data, args.data_format, args.text_field, args.label_field))
-    texts = [text for text, _ in pairs]
-    labels = [label for _, label in pairs]
-    _check_labels(labels, args.label_field)
-    if len(set(labels)) < 2:
-        raise StructNLPError(
-            f"{args.data}: every document has the label {labels[0]!r}; "
-            "a classifier needs at least two classes"
-        )
     featurizer = BooleanBagOfWords(
         ngram_range=(1, args.ngram_max),
         min_df=args.min_df,
@@ -167,6 +157,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "verbose": 0 if args.quiet else 1,
     }
     classifier = TsetlinMachineClassifier(**{k: v for k, v in options.items() if v is not None})
+    featurizer.check_params()  # bad options fail now, not after reading a large corpus
+    classifier._check_params()
+    start = time.perf_counter()
+    pairs = list(_records(args.data, args.data_format, args.text_field, args.label_field))
+    texts = [text for text, _ in pairs]
+    labels = [label for _, label in pairs]
+    _check_labels(labels, args.label_field)
+    if len(set(labels)) < 2:
+        raise StructNLPError(
+            f"{args.data}: every document has the label {labels[0]!r}; "
+            "a classifier needs at least two classes"
+        )
     pipe = make_pipeline(featurizer, classifier)
     X = featurizer.fit_transform(texts)
     if not args.quiet:
