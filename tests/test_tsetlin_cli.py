@@ -153,7 +153,6 @@ def test_predict_json_gives_the_class_sums(trained, capsys):
     assert [r["predicted"] for r in rows] == ref.predict(trained["test_x"]).tolist()
 
 
-
 def test_predict_reads_plain_text_from_a_file_or_standard_input(trained, tmp_path, capsys, stdin_bytes):
     docs = trained["test_x"][:5]
     path = tmp_path / "notes.txt"
@@ -164,6 +163,30 @@ def test_predict_reads_plain_text_from_a_file_or_standard_input(trained, tmp_pat
     stdin_bytes(path.read_bytes())
     code, out, _ = _run(capsys, "classify", "predict", "--model", str(trained["model"]), "--format", "text")
     assert code == 0 and out.splitlines() == expected
+    stdin_bytes(path.read_bytes())  # '-' is standard input, as for the other structnlp commands
+    code, out, _ = _run(capsys, "classify", "predict", "--model", str(trained["model"]), "--data", "-")
+    assert code == 0 and out.splitlines() == expected
+
+
+def test_data_dash_reads_standard_input(trained, tmp_path, capsys, stdin_bytes):
+    """`--data -` said "-: no such file or folder"; it reads documents a line each, or says why not."""
+    lines = [" ".join(d.split()) for d in trained["test_x"][:3]]
+    stdin_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+    code, out, _ = _run(
+        capsys, "classify", "explain", "--model", str(trained["model"]), "--data", "-", "--format", "json"
+    )
+    ref = trained["reference"]
+    assert (
+        code == 0
+        and [json.loads(row)["predicted"] for row in out.splitlines()] == ref.predict(lines).tolist()
+    )
+    for argv in (
+        ["train", "--data", "-", "--out", str(tmp_path / "m")],
+        ["predict", "--model", str(trained["model"]), "--data", "-", "--data-format", "jsonl"],
+    ):
+        stdin_bytes(b'{"text": "a", "label": "x"}\n')
+        code, out, err = _run(capsys, "classify", *argv)
+        assert code == 1 and out == "" and "standard input is read as plain text, a document a line" in err
 
 
 def test_standard_input_that_is_not_utf8_is_a_clear_error(trained, capsys, stdin_bytes):
@@ -210,6 +233,16 @@ def test_explain_json_and_markdown_over_a_file(trained, capsys):
         "--format", "markdown",
     )  # fmt: skip
     assert code == 0 and out.count("## Document ") == 150 and out.startswith("## Document 0\n\n> ")
+    hostile = trained["folder"] / "hostile.jsonl"
+    write_jsonl(hostile, [{"text": "<script>alert(1)</script> tumor"}, {"text": "*bold* cancer"}])
+    code, out, _ = _run(
+        capsys, "classify", "explain", "--model", model, "--data", str(hostile), "--format", "markdown"
+    )
+    assert (
+        code == 0
+        and "> &lt;script&gt;alert(1)&lt;/script&gt; tumor\n" in out
+        and "> \\*bold\\* cancer\n" in out
+    )
 
 
 def test_explain_html_report_highlights_the_words_of_the_rules(trained, tmp_path, capsys, stdin_bytes):
@@ -260,6 +293,14 @@ def test_rules_lists_the_heaviest_rules_per_class(trained, capsys):
     ("argv", "message"),
     [
         (["train", "--data", "{folder}/missing.jsonl", "--out", "{folder}/m"], "missing.jsonl: no such file"),
+        (  # options are checked before the data is read (and featurized), not after
+            ["train", "--data", "{folder}/missing.jsonl", "--out", "{folder}/m", "--clauses", "3"],
+            "n_clauses must be even",
+        ),
+        (
+            ["train", "--data", "{folder}/missing.jsonl", "--out", "{folder}/m", "--min-df", "0"],
+            "min_df must be",
+        ),
         (
             ["train", "--data", "{train}", "--label-field", "class", "--out", "{folder}/m"],
             "line 1: missing field 'class'",
@@ -290,7 +331,33 @@ def test_rules_lists_the_heaviest_rules_per_class(trained, capsys):
             "--index 150 is out of range",
         ),
         (["explain", "--model", "{model}", "--text", "x", "--data", "{test}"], "not both"),
+        (
+            ["explain", "--model", "{model}", "--text", "fi\udce8vre", "--format", "json"],
+            "--text is not valid UTF-8",
+        ),
+        (
+            ["explain", "--model", "{model}", "--text", "x", "--format", "html", "--title", "\udce8"],
+            "--title is not valid UTF-8",
+        ),
         (["predict", "--model", "{model}", "--format", "jsonl"], "standard input is read as plain text"),
+        (["rules", "--model", "{model}", "--out", "{folder}"], "is a directory; give --out a file name"),
+        (["rules", "--model", "{model}", "--out", "."], "is a directory; give --out a file name"),
+        (["rules", "--model", "{model}", "--out", "{train}/rules.txt"], "rules.txt: cannot write it"),
+        (
+            [
+                "train",
+                "--data",
+                "{train}",
+                "--out",
+                "{train}/m",
+                "--clauses",
+                "4",
+                "--epochs",
+                "1",
+                "--quiet",
+            ],
+            "train.jsonl/m: cannot write the model",
+        ),
         (
             ["train", "--data", "{train}", "--out", "{train}"],
             "train.jsonl: exists and is not a structnlp model",
@@ -313,6 +380,23 @@ def test_errors_are_one_line_with_status_1(trained, capsys, argv, message):
 
 
 @pytest.mark.parametrize(
+    "argv",
+    [
+        ["rules", "--top", "-1"],
+        ["rules", "--max-literals", "-2"],
+        ["explain", "--text", "x", "--max-literals", "-1"],
+        ["explain", "--text", "x", "--format", "html", "--top-rules", "-1"],
+    ],
+)
+def test_negative_counts_are_usage_errors(trained, capsys, argv):
+    """A negative count sliced from the end: `rules --top -1` silently dropped each class's last rule."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["classify", argv[0], "--model", str(trained["model"]), *argv[1:]])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and f"{argv[-2]}: expected a whole number >= 0, got {argv[-1]}" in err
+
+
+@pytest.mark.parametrize(
     ("records", "message"),
     [
         ([{"text": "a", "label": "x"}] * 3, "every document has the label 'x'"),
@@ -325,6 +409,10 @@ def test_errors_are_one_line_with_status_1(trained, capsys, argv, message):
             "record 2: the label field 'label' mixes strings",
         ),
         ([{"text": "a", "label": "x"}, {"text": 7, "label": "y"}], "line 2: field 'text' should be a string"),
+        (
+            [{"text": "a", "label": "x"}, {"text": "b", "label": " "}],
+            "record 2: the label field 'label' is empty",
+        ),
     ],
 )
 def test_bad_training_labels(tmp_path, capsys, records, message):
@@ -367,6 +455,29 @@ def test_pipeline_round_trip_keeps_featurizer_settings(tmp_path):
     assert np.array_equal(again.decision_function(probe), pipe.decision_function(probe))
 
 
+def test_pipeline_round_trip_keeps_step_names(tmp_path):
+    """A Pipeline([("bow", ...), ("tm", ...)]) came back with make_pipeline's step names."""
+    from sklearn.pipeline import Pipeline
+
+    docs, labels = ["fever cough", "rash itch"] * 4, ["flu", "allergy"] * 4
+    tm = TsetlinMachineClassifier(n_clauses=4, threshold=4, specificity=3.0, n_epochs=1, random_state=0)
+    pipe = Pipeline([("bow", BooleanBagOfWords()), ("tm", tm)]).fit(docs, labels)
+    again = load_pipeline(save_pipeline(pipe, tmp_path / "m"))
+    assert list(again.named_steps) == ["bow", "tm"] and again.set_params(tm__threshold=8)[-1].threshold == 8
+    config = tmp_path / "m" / "config.json"
+    header = json.loads(config.read_text(encoding="utf-8"))
+    del header["config"]["step_names"]  # a directory saved before the names were kept
+    config.write_text(json.dumps(header), encoding="utf-8")
+    assert list(load_pipeline(tmp_path / "m").named_steps) == [
+        "booleanbagofwords",
+        "tsetlinmachineclassifier",
+    ]
+    header["config"]["step_names"] = ["tm", "tm"]
+    config.write_text(json.dumps(header), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="step_names should be two distinct step names"):
+        load_pipeline(tmp_path / "m")
+
+
 def test_save_pipeline_refuses_what_it_cannot_store(tmp_path):
     docs, labels = ["fever cough", "rash itch"] * 4, ["flu", "allergy"] * 4
     tm = TsetlinMachineClassifier(n_clauses=4, threshold=4, specificity=3.0, n_epochs=1, random_state=0)
@@ -375,6 +486,11 @@ def test_save_pipeline_refuses_what_it_cannot_store(tmp_path):
         save_pipeline(pipe, tmp_path / "m")
     with pytest.raises(StructNLPError, match="saves a make_pipeline"):
         save_pipeline(tm, tmp_path / "m")
+
+
+def test_classifier_load_points_a_pipeline_directory_to_load_pipeline(trained):
+    with pytest.raises(ModelFileError, match="holds a text pipeline .* load it with tsetlin.load_pipeline"):
+        TsetlinMachineClassifier.load(trained["model"])
 
 
 def test_load_pipeline_checks_the_saved_featurizer(trained, tmp_path):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GridSearchCV
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
@@ -179,6 +181,29 @@ def test_partial_fit_errors():
         clf.partial_fit(X[:, :19], y)
 
 
+def test_set_params_after_fit_never_breaks_the_fitted_model(tmp_path):
+    """Changing n_clauses after fit crashed explain/rules with a reshape error, and a model saved
+    then could not be loaded (shapes vs config); learning on needs the fitted automata."""
+    X, y = planted(100, seed=25)
+    clf = small(n_epochs=1).fit(X, y)
+    rules, explanation = [str(r) for r in clf.rules()], clf.explain(X[0])
+    for name, value in [("n_clauses", 20), ("n_state_bits", 4)]:
+        clf.set_params(**{name: value})
+        assert [str(r) for r in clf.rules()] == rules and clf.explain(X[0]) == explanation
+        assert clf.clause_outputs(X[:2]).shape == (2, 2, 10)
+        with pytest.raises(StructNLPError, match=f"{name} is {value} but the model was fitted with"):
+            clf.partial_fit(X, y)
+        with pytest.raises(StructNLPError, match=f"{name} is {value} but the model was fitted with"):
+            clf.save(tmp_path / "tm")
+        clf.set_params(n_clauses=10, n_state_bits=8)
+    clf.set_params(threshold=0)
+    with pytest.raises(StructNLPError, match="threshold must be an int >= 1"):
+        clf.partial_fit(X, y)
+    with pytest.raises(StructNLPError, match="threshold must be an int >= 1"):
+        clf.save(tmp_path / "tm")
+    assert not (tmp_path / "tm").exists()
+
+
 # ------------------------------------------------------------------ persistence
 def test_save_load_round_trip(tmp_path):
     X, y = planted(600, seed=16)
@@ -226,6 +251,46 @@ def test_load_rejects_other_models_and_damaged_files(tmp_path):
         TsetlinMachineClassifier.load(tmp_path / "v2")
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("classes", ["yes", "no"], r"classes \['yes', 'no'\] are not distinct sorted labels"),
+        ("classes", ["no", "no"], "not distinct sorted labels"),
+        ("classes", "noyes", "classes is not a list of at least 2 labels"),
+        ("classes_dtype", "<i8", "not distinct sorted labels of dtype <i8"),
+        ("n_features_in", "20", "n_features_in must be an int >= 1"),
+        ("n_iter", -1, "n_iter must be an int >= 0"),
+        ("seed", 1.5, "seed must be an int >= 0"),
+        ("feature_names_in", ["a"], "feature_names_in is not a list of 20 str"),
+    ],
+)
+def test_load_rejects_a_hand_edited_config(tmp_path, field, value, message):
+    """config.json has no checksum: each field is checked, never a silently relabelled model."""
+    import json
+
+    X, y = planted(100, seed=17)
+    small(n_epochs=1).fit(X, np.array(["no", "yes"])[y]).save(tmp_path / "tm")
+    config_path = tmp_path / "tm" / "config.json"
+    header = json.loads(config_path.read_text(encoding="utf-8"))
+    header["config"][field] = value
+    config_path.write_text(json.dumps(header), encoding="utf-8")
+    with pytest.raises(ModelFileError, match=f"invalid TsetlinMachineClassifier config .*{message}"):
+        TsetlinMachineClassifier.load(tmp_path / "tm")
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array([3, 7]), np.array([False, True]), np.array([1.0, 2.0]), np.array(["b", "a"], dtype=object)],
+)
+def test_save_load_keeps_every_label_type(tmp_path, labels):
+    X, y = planted(100, seed=23)
+    clf = small(n_epochs=1).fit(X, labels[y])
+    clf.save(tmp_path / "tm")
+    loaded = TsetlinMachineClassifier.load(tmp_path / "tm")
+    assert loaded.classes_.tolist() == clf.classes_.tolist() and loaded.classes_.dtype == clf.classes_.dtype
+    assert loaded.predict(X).tolist() == clf.predict(X).tolist()
+
+
 # ------------------------------------------------------------------ scikit-learn composition
 def test_pipeline_grid_search_and_one_vs_rest():
     docs = [
@@ -251,6 +316,19 @@ def test_pipeline_grid_search_and_one_vs_rest():
     assert clone(pipe).get_params()["tsetlinmachineclassifier__threshold"] == 4
 
 
+def test_calibrated_classifier_cv_works_on_the_class_sums():
+    """predict_proba's docstring points to CalibratedClassifierCV; it needs float scores."""
+    X, y = planted(200, seed=22)
+    labels = np.array(["no", "yes"])[y]
+    clf = small(n_epochs=3)
+    assert clf.fit(X, labels).decision_function(X[:3]).dtype == np.float64
+    for method in ("sigmoid", "isotonic"):
+        proba = CalibratedClassifierCV(clf, cv=2, method=method).fit(X, labels).predict_proba(X[:5])
+        assert proba.shape == (5, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    three = np.array(["a", "b", "c"])[(X[:, 0] + X[:, 1]).astype(int)]
+    assert CalibratedClassifierCV(clf, cv=2).fit(X, three).predict_proba(X[:5]).shape == (5, 3)
+
+
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     ("X", "message"),
@@ -265,6 +343,8 @@ def test_pipeline_grid_search_and_one_vs_rest():
         (np.array([[0, np.inf], [1, 0]] * 3), "Input X contains infinity"),
         (["fever cough", "rash"] * 3, "got text; put a featurizer in front"),
         (np.array([["a", "b"], ["c", "d"]] * 3), "got text; put a featurizer in front"),
+        (pd.Series(["fever cough", "rash"] * 3), "got text; put a featurizer in front"),
+        (pd.DataFrame({"text": ["fever cough", "rash"] * 3}), "got text; put a featurizer in front"),
         (np.zeros((0, 3)), "0 sample"),
         (np.zeros((6, 0)), "0 feature"),
         (np.zeros((6, 2, 2)), "Found array with dim 3"),
@@ -281,6 +361,15 @@ def test_bad_y_and_prediction_input():
         small().fit(X, np.ones(60))
     with pytest.raises(ValueError, match="Unknown label type"):
         small().fit(X, np.linspace(0, 1, 60))
+    mixed = np.array(
+        ["a", 1] * 30, dtype=object
+    )  # scikit-learn: "Unknown label type: unknown ... regression"
+    with pytest.raises(StructNLPError, match=r"y mixes str and int labels \('a' and 1\); use one type"):
+        small().fit(X, mixed)
+    with pytest.raises(StructNLPError, match="y holds a missing label \\(None\\) at index 1"):
+        small().fit(X, np.array(["a", None, "b"] * 20, dtype=object))
+    with pytest.raises(StructNLPError, match="missing label \\(None\\) at index 0"):
+        small().partial_fit(X, np.array([None, "a", "b"] * 20, dtype=object), classes=["a", "b"])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         small().fit(X, y[:10])
     clf = small(n_epochs=1).fit(X, y)
@@ -301,12 +390,28 @@ def test_bad_y_and_prediction_input():
         failed.predict(X)
 
 
+def test_a_failed_refit_leaves_the_fitted_model_intact():
+    """validate_data resets n_features_in_ and the feature names before the 0/1 check."""
+    X, y = planted(60, seed=24)
+    frame = pd.DataFrame(X, columns=[f"w{i}" for i in range(20)])
+    clf = small(n_epochs=1).fit(frame, y)
+    before = [str(r) for r in clf.rules()]
+    with pytest.raises(StructNLPError, match="found 2"):
+        clf.fit(pd.DataFrame(np.full((6, 3), 2), columns=["x", "y", "z"]), [0, 1] * 3)
+    with pytest.raises(StructNLPError, match="at least 2 classes"):
+        clf.fit(np.ones((6, 5)), [0] * 6)
+    assert clf.n_features_in_ == 20 and list(clf.feature_names_in_) == list(frame.columns)
+    assert [str(r) for r in clf.rules()] == before and clf.predict(frame).shape == (60,)
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
         ({"n_clauses": 7}, "n_clauses must be even"),
         ({"n_clauses": 0}, "n_clauses must be an int >= 2"),
         ({"threshold": 0}, "threshold must be an int >= 1"),
+        ({"threshold": 2**63}, "threshold must be <= 2147483647"),  # an OverflowError inside numba
+        ({"max_included_literals": 2**63}, "max_included_literals must be <= 2147483647"),
         ({"specificity": 0.5}, "specificity must be a number >= 1.0"),
         ({"specificity": float("nan")}, "specificity must be a number"),
         ({"n_epochs": 0}, "n_epochs must be an int >= 1"),

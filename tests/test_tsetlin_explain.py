@@ -56,6 +56,37 @@ def test_binary_explanation_matches_sklearn_decision_function():
         assert votes["sick"] - votes["healthy"] == decision[i] == e.decision
 
 
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")  # the list rows, as in predict
+def test_explain_takes_one_row_in_every_input_form():
+    """A list row, a 1-row list of lists, a DataFrame row (names kept, no warning): same explanation."""
+    import warnings
+
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    X = (rng.random((60, 4)) < 0.5).astype(np.uint8)
+    frame = pd.DataFrame(X, columns=["fever", "cough", "rash", "itch"])
+    clf = TsetlinMachineClassifier(n_clauses=4, threshold=4, specificity=3.0, n_epochs=3, random_state=0)
+    clf.fit(frame, np.array(["flu", "allergy"])[X[:, 2]])
+    expected = clf.explain(frame.iloc[[0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        assert clf.explain(frame.iloc[0]) == expected
+    assert clf.explain(X[:1].tolist()) == expected and clf.explain(X[0].tolist()) == expected
+    with pytest.raises(StructNLPError, match="one document \\(one row\\), got 2 rows"):
+        clf.explain(X[:2].tolist())
+
+
+def test_multiclass_explanations_compare_and_hold_plain_numbers(medical):
+    """decision was a numpy array: comparing two explanations raised 'truth value ... ambiguous'."""
+    clf, bow, X, _ = medical
+    names = bow.get_feature_names_out()
+    e = clf.explain(X[0], feature_names=names)
+    assert e == clf.explain(X[0], feature_names=names) and e != clf.explain(X[1], feature_names=names)
+    assert e.decision == clf.decision_function(X[0]).ravel().tolist() == list(e.scores.values())
+    assert all(type(v) is int for v in e.decision)
+
+
 def test_explain_pipeline_uses_the_featurizer_vocabulary(medical):
     clf, _, _, texts = medical
     pipe = make_pipeline(BooleanBagOfWords(min_df=3, stop_words="english"), clf)
@@ -68,6 +99,19 @@ def test_explain_pipeline_uses_the_featurizer_vocabulary(medical):
         explain_pipeline(pipe, texts[:2])
     with pytest.raises(StructNLPError, match="needs a fitted Pipeline"):
         explain_pipeline(clf, texts[0])
+
+
+def test_explain_pipeline_without_feature_names_warns_and_explains():
+    """A step without get_feature_names_out raised scikit-learn's AttributeError."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    docs, labels = ["fever cough", "rash itch"] * 10, ["flu", "allergy"] * 10
+    tm = TsetlinMachineClassifier(n_clauses=4, threshold=4, specificity=3.0, n_epochs=3, random_state=0)
+    pipe = make_pipeline(BooleanBagOfWords(), FunctionTransformer(accept_sparse=True), tm).fit(docs, labels)
+    with pytest.warns(UserWarning, match="the feature names are unknown .* x0, x1"):
+        e = explain_pipeline(pipe, "fever and cough")
+    assert e.predicted == "flu" and e.votes_by_class() == e.scores
+    assert all(name.startswith("x") for f in e.clauses for name in f.rule.positive + f.rule.negated)
 
 
 def test_rules_list_every_nonempty_clause(medical):
@@ -93,6 +137,8 @@ def test_rule_text():
     assert str(Rule("allergy", "for", 1)) == "IF <empty clause: never fires> THEN allergy  (for, weight 1)"
     long = Rule(2, "for", 1, ("a", "b"), ("c", "d", "e"))
     assert long.to_text(max_literals=3) == "IF a AND b AND NOT c AND ... (+2 more) THEN 2  (for, weight 1)"
+    with pytest.raises(StructNLPError, match="max_literals must be None or an int >= 0, got -1"):
+        long.to_text(max_literals=-1)  # it printed "a AND b AND c AND d AND ... (+6 more)"
     assert long.to_dict() == {
         "class": 2,
         "polarity": "for",
@@ -128,3 +174,14 @@ def test_renderers():
     assert data["clauses"][1]["rule"]["positive"] == ["fever"]
     assert data["clauses"][1]["text"] == "IF fever THEN flu  (for, weight 3)"
     assert "No clause fired." in Explanation("a", {"a": 0}).to_markdown()
+
+
+def test_markdown_shows_hostile_text_instead_of_rendering_it():
+    """Labels and words reach Markdown viewers that render raw HTML (Python-Markdown, mkdocs)."""
+    rule = Rule("<b>flu</b>", "for", 2, ("<script>alert(1)</script>", "*x*"), ("a_b",))
+    markdown = Explanation(
+        "<b>flu</b>", {"<b>flu</b>": 2}, [FiredClause("<b>flu</b>", 2, rule)]
+    ).to_markdown()
+    assert "<" not in markdown and ">" not in markdown.replace("&gt;", "")
+    assert "| &lt;b&gt;flu&lt;/b&gt; | 2 |" in markdown
+    assert "IF &lt;script&gt;alert(1)&lt;/script&gt; AND \\*x\\* AND NOT a\\_b THEN" in markdown

@@ -125,6 +125,9 @@ def test_scores_fired_rules_and_top_rules_are_listed():
     )
     assert '<td class="rule">IF fever AND cough THEN flu  (for, weight 9)</td>' in page
     assert '<td class="rule">IF sneeze THEN &lt;cold&gt;  (for, weight 5)</td>' in page
+    rules = [Rule("flu", "for", 9, ("fever", "cough"))]
+    none = render_html(_explanation(), DOCUMENT, rules=rules, top_rules=0)
+    assert "Strongest rules" not in none and "No rule." not in none  # it said "No rule." for every class
 
 
 def test_long_lists_are_capped_and_summed():
@@ -147,6 +150,15 @@ def test_bad_arguments():
         render_html(_explanation(), b"x")
     with pytest.raises(StructNLPError, match="must be a BooleanBagOfWords"):
         feature_spans("x", featurizer=object())
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    with pytest.raises(
+        StructNLPError, match="must be a BooleanBagOfWords or CountBagOfWords, got CountVectorizer"
+    ):
+        feature_spans("x", featurizer=CountVectorizer())  # it said "tokenizer must be a backend name"
+    for option in ("top_rules", "max_literals", "max_clauses"):  # a negative cap dropped rows silently
+        with pytest.raises(StructNLPError, match=f"{option} must be .*an int >= 0, got -1"):
+            render_html(_explanation(), "x", **{option: -1})
 
 
 def test_feature_spans_follow_stop_words_and_n_grams():

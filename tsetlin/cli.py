@@ -27,7 +27,15 @@ def _records(path: str, data_format: str, text_field: str, label_field: str | No
     """Stream ``(text, label)`` pairs (label None without ``label_field``) from a corpus file or folder."""
     from structnlp.corpus import guess_format, iter_corpus
     from structnlp.errors import StructNLPError
+    from structnlp.files import STDIN, iter_lines
 
+    if path == STDIN:  # the corpus readers take files only
+        if data_format not in ("auto", "text") or label_field is not None:
+            raise StructNLPError(
+                "standard input is read as plain text, a document a line; give --data FILE for "
+                "JSON Lines or CSV input and for --label-field"
+            )
+        return ((line.strip(), None) for _, line in iter_lines(STDIN) if line.strip())
     fmt = guess_format(path) if data_format == "auto" else data_format
     if fmt == "text":
         if label_field is not None:
@@ -55,6 +63,10 @@ def _check_labels(labels: list, field: str) -> None:
                 f"record {i}: the label field {field!r} holds {json.dumps(label)}; "
                 "labels must be strings or integers"
             )
+        if isinstance(label, str) and not label.strip():  # an empty CSV cell: a missing label, not a class
+            raise StructNLPError(
+                f"record {i}: the label field {field!r} is empty; every document needs a label"
+            )
         kinds.add(type(label))
         if len(kinds) > 1:
             raise StructNLPError(
@@ -69,6 +81,29 @@ def _load(path: str) -> Any:
     return load_pipeline(path)
 
 
+def _count(text: str) -> int:
+    """An argparse type for counts: a negative one would slice from the end and drop output silently."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def _check_utf8(option: str, value: str) -> None:
+    """Undecodable command-line bytes arrive as surrogates, which no output can encode."""
+    from structnlp.errors import StructNLPError
+
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StructNLPError(
+            f"{option} is not valid UTF-8 (the terminal or script passed other bytes); re-encode it"
+        ) from None
+
+
 def _limit(value: int) -> int | None:
     """Command-line counts where 0 means no limit."""
     return None if value == 0 else value
@@ -78,10 +113,16 @@ def _write(text: str, out: str | None) -> None:
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
+    from structnlp.errors import StructNLPError
     from structnlp.files import atomic_write
 
-    with atomic_write(out) as fh:
-        fh.write(text)
+    if Path(out).is_dir():
+        raise StructNLPError(f"{out}: is a directory; give --out a file name")
+    try:
+        with atomic_write(out) as fh:
+            fh.write(text)
+    except OSError as exc:  # unwritable folder, full disk: one line, not a traceback
+        raise StructNLPError(f"{out}: cannot write it ({exc.strerror or exc})") from None
 
 
 # ----------------------------------------------------------------------------- train
@@ -97,16 +138,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if not can_replace(Path(args.out)):  # fail before training, not after
         raise StructNLPError(
             f"{args.out}: exists and is not a structnlp model directory; refusing to overwrite it"
-        )
-    start = time.perf_counter()
-    pairs = list(_records(args.data, args.data_format, args.text_field, args.label_field))
-    texts = [text for text, _ in pairs]
-    labels = [label for _, label in pairs]
-    _check_labels(labels, args.label_field)
-    if len(set(labels)) < 2:
-        raise StructNLPError(
-            f"{args.data}: every document has the label {labels[0]!r}; "
-            "a classifier needs at least two classes"
         )
     featurizer = BooleanBagOfWords(
         ngram_range=(1, args.ngram_max),
@@ -126,6 +157,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "verbose": 0 if args.quiet else 1,
     }
     classifier = TsetlinMachineClassifier(**{k: v for k, v in options.items() if v is not None})
+    featurizer.check_params()  # bad options fail now, not after reading a large corpus
+    classifier._check_params()
+    start = time.perf_counter()
+    pairs = list(_records(args.data, args.data_format, args.text_field, args.label_field))
+    texts = [text for text, _ in pairs]
+    labels = [label for _, label in pairs]
+    _check_labels(labels, args.label_field)
+    if len(set(labels)) < 2:
+        raise StructNLPError(
+            f"{args.data}: every document has the label {labels[0]!r}; "
+            "a classifier needs at least two classes"
+        )
     pipe = make_pipeline(featurizer, classifier)
     X = featurizer.fit_transform(texts)
     if not args.quiet:
@@ -144,7 +187,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "n_documents": len(texts),
         "training_accuracy": accuracy,
     }
-    path = save_pipeline(pipe, args.out, metadata=metadata)
+    try:
+        path = save_pipeline(pipe, args.out, metadata=metadata)
+    except OSError as exc:  # an unwritable place: one line, not a traceback
+        raise StructNLPError(f"{args.out}: cannot write the model ({exc.strerror or exc})") from None
     if not args.quiet:
         print(f"accuracy on the training documents: {accuracy:.3f} ({seconds:.1f} s)")
         print(f"saved to {path}")
@@ -157,19 +203,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     pipe = _load(args.model)
     bow, clf = pipe[0], pipe[-1]
-    if args.data is None:
-        if args.label_field is not None or args.data_format not in ("auto", "text"):
-            from structnlp.errors import StructNLPError
-
-            raise StructNLPError(
-                "standard input is read as plain text, a document a line; give --data FILE for "
-                "JSON Lines or CSV input and for --label-field"
-            )
-        from structnlp.files import STDIN, iter_lines
-
-        pairs: Iterator[tuple] = ((line.strip(), None) for _, line in iter_lines(STDIN) if line.strip())
-    else:
-        pairs = _records(args.data, args.data_format, args.text_field, args.label_field)
+    data = "-" if args.data is None else args.data
+    pairs = _records(data, args.data_format, args.text_field, args.label_field)
     n = correct = 0
     classes = [_plain(c) for c in clf.classes_]
     while batch := list(itertools.islice(pairs, BATCH)):
@@ -199,6 +234,7 @@ def _documents_to_explain(args: argparse.Namespace) -> list[tuple[int, str]]:
     if args.text is not None and args.data is not None:
         raise StructNLPError("give the document with --text or the documents with --data, not both")
     if args.text is not None:
+        _check_utf8("--text", args.text)
         docs = [args.text]
     elif args.data is not None:
         docs = [text for text, _ in _records(args.data, args.data_format, args.text_field, None)]
@@ -223,8 +259,10 @@ def _documents_to_explain(args: argparse.Namespace) -> list[tuple[int, str]]:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from structnlp.errors import StructNLPError
-    from tsetlin.explain import explain_pipeline
+    from tsetlin.explain import _md, explain_pipeline
 
+    if args.title is not None:
+        _check_utf8("--title", args.title)
     pipe = _load(args.model)
     docs = _documents_to_explain(args)
     max_literals = _limit(args.max_literals)
@@ -255,7 +293,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         preview = " ".join(text.split())
         preview = preview if len(preview) <= 100 else preview[:99] + "…"
         if args.format == "markdown":
-            heading = f"## Document {index}\n\n> {preview}\n\n" if len(docs) > 1 else ""
+            heading = f"## Document {index}\n\n> {_md(preview)}\n\n" if len(docs) > 1 else ""
             parts.append(heading + explanation.to_markdown(max_literals))
         else:
             heading = f"document {index}: {preview}\n" if len(docs) > 1 else ""
@@ -354,7 +392,7 @@ def register(subparsers: Any) -> None:
 
     predict = sub.add_parser("predict", help="print the predicted label of each document")
     predict.add_argument("--model", required=True, metavar="MODEL_DIR", help="directory written by train")
-    _add_data(predict, False, "documents (default: standard input, a document a line)")
+    _add_data(predict, False, "documents (default or '-': standard input, a document a line)")
     predict.add_argument(
         "--format",
         dest="data_format",
@@ -370,7 +408,11 @@ def register(subparsers: Any) -> None:
 
     explain = sub.add_parser("explain", help="why documents got their class: the rules that fired")
     explain.add_argument("--model", required=True, metavar="MODEL_DIR", help="directory written by train")
-    _add_data(explain, False, "documents (default: --text, else standard input as one document)")
+    _add_data(
+        explain,
+        False,
+        "documents ('-': standard input, a line each; default: --text, else all standard input)",
+    )
     explain.add_argument("--text", help="the document to explain")
     explain.add_argument("--index", type=int, help="explain only document INDEX of --data (from 0)")
     explain.add_argument(
@@ -380,9 +422,11 @@ def register(subparsers: Any) -> None:
         help="output (default: text)",
     )
     explain.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
-    explain.add_argument("--max-literals", type=int, default=12, help="shorten rules (default: 12; 0: all)")
     explain.add_argument(
-        "--top-rules", type=int, default=5, help="HTML: strongest rules per class (default: 5)"
+        "--max-literals", type=_count, default=12, help="shorten rules (default: 12; 0: all)"
+    )
+    explain.add_argument(
+        "--top-rules", type=_count, default=5, help="HTML: strongest rules per class (default: 5; 0: none)"
     )
     explain.add_argument("--title", help="HTML: page title")
     explain.set_defaults(func=_cmd_explain)
@@ -390,13 +434,13 @@ def register(subparsers: Any) -> None:
     rules = sub.add_parser("rules", help="print the learnt rules, heaviest first")
     rules.add_argument("--model", required=True, metavar="MODEL_DIR", help="directory written by train")
     rules.add_argument("--class", dest="class_", metavar="CLASS", help="only this class")
-    rules.add_argument("--top", type=int, default=10, help="rules per class (default: 10; 0: all)")
+    rules.add_argument("--top", type=_count, default=10, help="rules per class (default: 10; 0: all)")
     rules.add_argument(
         "--polarity", choices=("for", "against", "all"), default="all", help="rules voting for / against"
     )
     rules.add_argument(
         "--format", choices=("text", "markdown", "json"), default="text", help="output (default: text)"
     )
-    rules.add_argument("--max-literals", type=int, default=12, help="shorten rules (default: 12; 0: all)")
+    rules.add_argument("--max-literals", type=_count, default=12, help="shorten rules (default: 12; 0: all)")
     rules.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     rules.set_defaults(func=_cmd_rules)

@@ -24,6 +24,7 @@ from tsetlin.explain import Explanation, FiredClause, Rule, _plain, feature_name
 __all__ = ["TsetlinMachineClassifier"]
 
 MODEL_CLASS = "tsetlin.TsetlinMachineClassifier"
+_INT32_MAX = 2**31 - 1
 FORMAT_VERSION = 1
 _SAVED_PARAMS = (
     "n_clauses",
@@ -200,6 +201,10 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         check_int("max_included_literals", self.max_included_literals, 1, allow_none=True)
         _check_float("clause_drop_p", self.clause_drop_p, 0.0, 1.0, high_open=True)
         _check_float("literal_drop_p", self.literal_drop_p, 0.0, 1.0, high_open=True)
+        for name in ("threshold", "max_included_literals"):  # the kernels take them as 32-bit ints
+            value = getattr(self, name)
+            if value is not None and value > _INT32_MAX:
+                raise StructNLPError(f"{name} must be <= {_INT32_MAX}, got {value}")
         check_bool("boost_true_positive_feedback", self.boost_true_positive_feedback)
         check_bool("feature_negation", self.feature_negation)
         check_int("n_state_bits", self.n_state_bits, 2)
@@ -254,12 +259,26 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
     def _validate_y(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
         _reject_text(X)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype="numeric", reset=reset)
+        _check_label_types(y)
         check_classification_targets(y)
         return X, y
 
     # ------------------------------------------------------------------ learning
     def fit(self, X: Any, y: Any) -> TsetlinMachineClassifier:
-        """Learn ``n_epochs`` epochs from scratch on X (n_samples x n_features, 0/1) and labels y."""
+        """Learn ``n_epochs`` epochs from scratch on X (n_samples x n_features, 0/1) and labels y.
+
+        All or nothing: when fit fails (bad X or y, an interrupt), a previously fitted model
+        is left as it was, not with the feature count and names of the rejected data.
+        """
+        previous = dict(vars(self))
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(previous)
+            raise
+
+    def _fit(self, X: Any, y: Any) -> TsetlinMachineClassifier:
         self._check_params()
         X, y = self._validate_y(X, y, reset=True)
         classes, y_idx = np.unique(y, return_inverse=True)
@@ -277,8 +296,8 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
     def partial_fit(self, X: Any, y: Any, classes: Sequence[Any] | None = None) -> TsetlinMachineClassifier:
         """One more epoch on (X, y); ``classes`` (every label that will ever occur) is required first."""
         first = not hasattr(self, "classes_")
+        self._check_params()  # on every call: set_params may have changed them since
         if first:
-            self._check_params()
             if classes is None:
                 raise StructNLPError(
                     "classes must be given on the first call to partial_fit (every label to learn)"
@@ -286,11 +305,13 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
             all_classes = np.unique(np.asarray(classes))
             if all_classes.size < 2:
                 raise StructNLPError(f"classes must hold at least 2 classes, got {all_classes.tolist()}")
-        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
-            raise StructNLPError(
-                f"classes={np.unique(np.asarray(classes)).tolist()} differs from the classes of the"
-                f" first call {self.classes_.tolist()}"
-            )
+        else:
+            self._check_structure()
+            if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+                raise StructNLPError(
+                    f"classes={np.unique(np.asarray(classes)).tolist()} differs from the classes of the"
+                    f" first call {self.classes_.tolist()}"
+                )
         X, y = self._validate_y(X, y, reset=first)
         known = all_classes if first else self.classes_
         unseen = np.setdiff1d(np.unique(y), known)
@@ -306,6 +327,20 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         y_idx = np.searchsorted(self.classes_, y).astype(np.int32)
         self._run_epochs(Xc, y_idx, 1)
         return self
+
+    def _fitted_clauses(self) -> int:
+        """Clauses per class of the fitted model (``n_clauses`` may have been set since)."""
+        return self.clause_weights_.shape[1]
+
+    def _check_structure(self) -> None:
+        """Learning goes on only with the automata fitted: their count and size cannot change."""
+        fitted = {"n_clauses": self._fitted_clauses(), "n_state_bits": self._ta.shape[1]}
+        for name, value in fitted.items():
+            if getattr(self, name) != value:
+                raise StructNLPError(
+                    f"{name} is {getattr(self, name)} but the model was fitted with {value}; set it back, "
+                    "or call fit to learn a new model"
+                )
 
     def _initialize(self, n_features: int) -> None:
         from tsetlin import cpu
@@ -327,7 +362,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         n, n_classes = y_idx.size, self.classes_.size
         order = gen.permutation(n).astype(np.int64)
         other = ((y_idx[order] + gen.integers(1, n_classes, size=n)) % n_classes).astype(np.int32)
-        n_total = n_classes * self.n_clauses
+        n_total = self.clause_weights_.size
         active = np.ones(n_total, dtype=np.uint8)
         if self.clause_drop_p > 0:
             active = (gen.random(n_total) >= self.clause_drop_p).astype(np.uint8)
@@ -408,9 +443,10 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         """Class sums, shape (n_samples, n_classes); for two classes, sum of class 1 minus class 0.
 
         The two-class form, shape (n_samples,), is scikit-learn's convention: positive means
-        ``classes_[1]``.
+        ``classes_[1]``. The values are whole numbers returned as float64, as scikit-learn's
+        meta-estimators expect (``CalibratedClassifierCV`` fails on integer scores).
         """
-        sums = self.class_sums(X)
+        sums = self.class_sums(X).astype(np.float64)
         if sums.shape[1] == 2:
             return sums[:, 1] - sums[:, 0]
         return sums
@@ -437,7 +473,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         kernels = load_backend(self.backend_)
         indptr, indices = Xc.indptr.astype(np.int64), Xc.indices.astype(np.int64)
         out = kernels.clause_outputs(self._ta, indptr, indices, _n_threads(self.n_jobs))
-        return out.reshape(Xc.shape[0], self.classes_.size, self.n_clauses).astype(bool)
+        return out.reshape(Xc.shape[0], self.classes_.size, self._fitted_clauses()).astype(bool)
 
     # ------------------------------------------------------------------ interpretation
     def include_masks(self) -> tuple[np.ndarray, np.ndarray]:
@@ -447,7 +483,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         W = self._ta.shape[2] // 2
         top = np.ascontiguousarray(self._ta[:, -1, :], dtype="<u8")
         bits = np.unpackbits(top.view(np.uint8), axis=1, bitorder="little").astype(bool)
-        shape = (self.classes_.size, self.n_clauses, F)
+        shape = (self.classes_.size, self._fitted_clauses(), F)
         return bits[:, :F].reshape(shape), bits[:, W * 64 : W * 64 + F].reshape(shape)
 
     def literal_states(self) -> np.ndarray:
@@ -459,7 +495,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         from tsetlin import cpu
 
         states = cpu.planes_to_states(self._ta, self.n_features_in_)
-        return states.reshape(self.classes_.size, self.n_clauses, 2 * self.n_features_in_)
+        return states.reshape(self.classes_.size, self._fitted_clauses(), 2 * self.n_features_in_)
 
     def rules(self, feature_names: Sequence[str] | None = None, *, include_empty: bool = False) -> list[Rule]:
         """Every learned clause as a :class:`~tsetlin.explain.Rule`, by class then clause index.
@@ -475,7 +511,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         positive, negated = self.include_masks()
         out = []
         for c, label in enumerate(self._plain_classes()):
-            for j in range(self.n_clauses):
+            for j in range(self._fitted_clauses()):
                 out.append(self._rule(c, j, label, names, positive, negated))
         return [r for r in out if include_empty or r.n_literals]
 
@@ -498,9 +534,12 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         ``X_row`` is one document: a 1-D 0/1 vector or a 1-row matrix (dense or sparse).
         """
         check_is_fitted(self)
+        if hasattr(X_row, "to_frame") and np.ndim(X_row) == 1:  # a DataFrame row keeps its column names
+            X_row = X_row.to_frame().T
         if sp.issparse(X_row) or np.ndim(X_row) == 2:
-            if X_row.shape[0] != 1:
-                raise StructNLPError(f"explain takes one document (one row), got {X_row.shape[0]} rows")
+            n_rows = X_row.shape[0] if sp.issparse(X_row) else np.shape(X_row)[0]
+            if n_rows != 1:
+                raise StructNLPError(f"explain takes one document (one row), got {n_rows} rows")
         elif np.ndim(X_row) == 1:
             X_row = np.asarray(X_row).reshape(1, -1)
         else:
@@ -526,7 +565,8 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
                         self._rule(c, j, label, names, positive, negated),
                     )
                 )
-        decision = int(sums[1] - sums[0]) if sums.size == 2 else sums
+        # Plain ints, not a numpy array: explanations compare with == and serialize as they are.
+        decision = int(sums[1] - sums[0]) if sums.size == 2 else [int(s) for s in sums]
         return Explanation(
             predicted=labels[int(np.argmax(sums))],
             scores={label: int(s) for label, s in zip(labels, sums, strict=True)},
@@ -562,8 +602,14 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         results, so a model trained on a GPU is used on a CPU-only machine as it is: a saved
         ``"gpu"`` falls back to the CPU there, with a warning.
         """
-        from structnlp.modelio import load_model
+        from structnlp.modelio import load_model, read_model_class
+        from tsetlin.pipeline import PIPELINE_CLASS
 
+        if read_model_class(path) == PIPELINE_CLASS:  # as written by save_pipeline and classify train
+            raise ModelFileError(
+                f"{path}: holds a text pipeline (featurizer and classifier); load it with "
+                "tsetlin.load_pipeline, whose last step is the classifier"
+            )
         model = load_model(path, expected_class=MODEL_CLASS, supported_versions={FORMAT_VERSION})
         config = dict(model.config)
         if backend is not None:
@@ -578,6 +624,8 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         featurizer's vocabulary in one model directory.
         """
         check_is_fitted(self)
+        self._check_params()  # a file that load would refuse is never written
+        self._check_structure()
         states = self.literal_states()
         states = states.astype(np.uint8) if self.n_state_bits <= 8 else states
         classes = self.classes_
@@ -609,10 +657,19 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         try:
             clf = cls(**{name: cfg[name] for name in _SAVED_PARAMS})
             clf._check_params()
-            n_classes, n_features = len(cfg["classes"]), int(cfg["n_features_in"])
-            dtype = np.dtype(object) if cfg["classes_dtype"] == "object" else np.dtype(cfg["classes_dtype"])
-            n_iter, seed = int(cfg["n_iter"]), int(cfg["seed"])
+            check_int("n_features_in", cfg["n_features_in"], 1)
+            check_int("n_iter", cfg["n_iter"], 0)
+            check_int("seed", cfg["seed"], 0)
+            n_features, n_iter, seed = cfg["n_features_in"], cfg["n_iter"], cfg["seed"]
+            classes = _saved_classes(cfg["classes"], cfg["classes_dtype"])
+            n_classes = classes.size
             feature_names_in = cfg.get("feature_names_in")
+            if feature_names_in is not None and (
+                not isinstance(feature_names_in, list)
+                or len(feature_names_in) != n_features
+                or not all(isinstance(name, str) for name in feature_names_in)
+            ):
+                raise StructNLPError(f"feature_names_in is not a list of {n_features} str")
             states = arrays["ta_states"]
             weights = arrays["clause_weights"]
             rng = arrays["clause_rng"]
@@ -627,7 +684,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
             raise ModelFileError(f"{where}: automaton states exceed {2**clf.n_state_bits - 1}")
         if np.any((weights == 0) | ((weights > 0) != (np.arange(clf.n_clauses) < clf.n_clauses // 2))):
             raise ModelFileError(f"{where}: clause weights have the wrong signs")
-        clf.classes_ = np.array(cfg["classes"], dtype=dtype)
+        clf.classes_ = classes
         clf.n_features_in_ = n_features
         if feature_names_in is not None:
             clf.feature_names_in_ = np.array(feature_names_in, dtype=object)
@@ -660,7 +717,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
 
 def _reject_text(X: Any) -> None:
     """Raw documents passed where features belong: say which featurizer to put first."""
-    sample = X
+    sample = X.iloc[:1].to_numpy() if hasattr(X, "iloc") else X  # pandas: its first row suffices
     for _ in range(3):  # X, its first row, its first entry
         if isinstance(sample, (str, bytes)):
             break
@@ -679,6 +736,43 @@ def _reject_text(X: Any) -> None:
         "TsetlinMachineClassifier expects a 0/1 document-feature matrix, got text; put a featurizer"
         " in front: make_pipeline(structnlp.features.BooleanBagOfWords(), TsetlinMachineClassifier())"
     )
+
+
+def _saved_classes(labels: Any, dtype_name: Any) -> np.ndarray:
+    """The saved class labels as ``classes_``: sorted and unique, as ``fit`` made them.
+
+    A hand-edited list in another order would silently swap the predicted labels.
+    """
+    if not isinstance(labels, list) or len(labels) < 2:
+        raise StructNLPError(f"classes is not a list of at least 2 labels: {labels!r}")
+    if not all(isinstance(label, (str, int, float, bool)) for label in labels):
+        raise StructNLPError(f"classes holds a label that is not a str or number: {labels!r}")
+    if not isinstance(dtype_name, str):
+        raise StructNLPError(f"classes_dtype is not a str: {dtype_name!r}")
+    dtype = np.dtype(object) if dtype_name == "object" else np.dtype(dtype_name)
+    try:
+        classes = np.array(labels, dtype=dtype)
+        ordered = np.array_equal(np.unique(classes), classes) and [_plain(c) for c in classes] == labels
+    except (ValueError, TypeError, OverflowError):
+        ordered = False
+    if not ordered:
+        raise StructNLPError(f"classes {labels!r} are not distinct sorted labels of dtype {dtype_name}")
+    return classes
+
+
+def _check_label_types(y: np.ndarray) -> None:
+    """Missing or mixed labels: scikit-learn calls them "unknown" and hints at regression targets."""
+    if y.dtype != object:
+        return
+    for i, label in enumerate(y):  # NaN is refused earlier, by validate_data
+        if label is None:
+            raise StructNLPError(f"y holds a missing label (None) at index {i}; every sample needs one")
+    is_str = [isinstance(label, str) for label in y]
+    if any(is_str) and not all(is_str):
+        text, other = y[is_str.index(True)], _plain(y[is_str.index(False)])
+        raise StructNLPError(
+            f"y mixes str and {type(other).__name__} labels ({text!r} and {other!r}); use one type"
+        )
 
 
 def _json_label(label: Any) -> Any:

@@ -17,7 +17,9 @@ IF fever THEN NOT allergy  (against, weight 2)
 
 from __future__ import annotations
 
+import html
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from structnlp.errors import StructNLPError
+from structnlp.params import check_int
 
 __all__ = ["Explanation", "FiredClause", "Rule", "explain_pipeline"]
 
@@ -82,6 +85,7 @@ class Rule:
         >>> Rule("a", "for", 1).condition()
         '<empty clause: never fires>'
         """
+        check_int("max_literals", max_literals, 0, allow_none=True)  # a negative cap miscounts the rest
         terms = list(self.positive) + [f"NOT {name}" for name in self.negated]
         if not terms:
             return EMPTY_CONDITION
@@ -135,7 +139,7 @@ class Explanation:
     grouped by class (in the classifier's class order) and, within a class, by decreasing
     absolute vote. For every class, the votes of its fired clauses sum exactly to its score.
     ``decision`` is the value of ``decision_function`` for the document (for two classes,
-    the score of the second class minus that of the first; otherwise the scores).
+    the score of the second class minus that of the first; otherwise the list of scores).
 
     >>> r1 = Rule("flu", "for", 3, ("fever",)); r2 = Rule("cold", "against", 1, ("fever",))
     >>> e = Explanation("flu", {"cold": -1, "flu": 3},
@@ -259,8 +263,16 @@ class Explanation:
 
 
 def _md(value: Any) -> str:
-    """Escape the characters that would break a Markdown table cell."""
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Markdown-safe text: HTML such as ``<script>`` in a label or word is shown, never rendered,
+    and ``|``, ``*``, ``_``, backticks and brackets neither break a table cell nor make markup.
+
+    >>> print(_md("<b>a|b</b> *x*"))
+    &lt;b&gt;a\\|b&lt;/b&gt; \\*x\\*
+    """
+    text = html.escape(str(value), quote=False)  # entities: shown as text by every Markdown flavour
+    for char in "\\`*_[]|":
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", " ")
 
 
 def explain_pipeline(pipeline: Any, document: Any) -> Explanation:
@@ -289,7 +301,14 @@ def explain_pipeline(pipeline: Any, document: Any) -> Explanation:
     features, classifier = pipeline[:-1], pipeline[-1]
     if not hasattr(classifier, "explain"):
         raise StructNLPError(f"the last pipeline step ({type(classifier).__name__}) has no explain method")
-    names = features.get_feature_names_out()
+    try:
+        names = features.get_feature_names_out()
+    except AttributeError as exc:  # a step without feature names (e.g. a FunctionTransformer)
+        warnings.warn(
+            f"explain_pipeline: the feature names are unknown ({exc}); rules name features x0, x1, ...",
+            stacklevel=2,
+        )
+        names = None
     return classifier.explain(features.transform([document]), feature_names=names)
 
 

@@ -108,6 +108,7 @@ def save_pipeline(
         "features": features,
         "classifier": classifier,
         "classifier_format_version": CLASSIFIER_FORMAT_VERSION,
+        "step_names": [name for name, _ in pipeline.steps],
     }
     return save_model(
         path,
@@ -149,7 +150,10 @@ def _featurizer(features: Any, where: str) -> BooleanBagOfWords:
 
 
 def load_pipeline(path: str | os.PathLike) -> Pipeline:
-    """Load a pipeline written by :func:`save_pipeline`; it predicts exactly as the saved one."""
+    """Load a pipeline written by :func:`save_pipeline`; it predicts exactly as the saved one.
+
+    Its steps keep their saved names, so ``named_steps`` and ``set_params`` work as before saving.
+    """
     from structnlp.modelio import load_model, read_model_class
 
     if read_model_class(path) == CLASSIFIER_CLASS:
@@ -173,4 +177,14 @@ def load_pipeline(path: str | os.PathLike) -> Pipeline:
             f"{where}: the vocabulary has {len(bow.vocabulary_)} features but the classifier "
             f"{clf.n_features_in_}"
         )
-    return make_pipeline(bow, clf)
+    names = config.get("step_names")  # absent in directories saved before step names were kept
+    if names is None:
+        return make_pipeline(bow, clf)
+    if not (
+        isinstance(names, list)
+        and len(names) == 2
+        and all(isinstance(n, str) and n and "__" not in n for n in names)
+        and names[0] != names[1]
+    ):
+        raise ModelFileError(f"{where}: step_names should be two distinct step names, found {names!r}")
+    return Pipeline(list(zip(names, (bow, clf), strict=True)))

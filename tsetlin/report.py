@@ -27,6 +27,7 @@ from typing import Any
 
 from structnlp._version import __version__
 from structnlp.errors import StructNLPError
+from structnlp.params import check_int
 from tsetlin.explain import Explanation, FiredClause, Rule
 
 __all__ = ["feature_spans", "render_html"]
@@ -88,12 +89,12 @@ def feature_spans(text: str, featurizer: Any = None) -> dict[str, list[Span]]:
     >>> spans["fever"], spans["then rash"]
     ([(0, 5), (21, 26)], [(7, 11), (12, 16)])
     """
-    from structnlp.features import BooleanBagOfWords, resolve_tokenizer, stop_word_set
+    from structnlp.features import BooleanBagOfWords, CountBagOfWords, resolve_tokenizer, stop_word_set
 
     if not isinstance(text, str):
         raise StructNLPError(f"expected the document as str, got {type(text).__name__}")
     bow = BooleanBagOfWords() if featurizer is None else featurizer
-    if not all(hasattr(bow, name) for name in ("tokenizer", "lowercase", "stop_words", "ngram_range")):
+    if not isinstance(bow, (BooleanBagOfWords, CountBagOfWords)):  # a CountVectorizer analyses otherwise
         raise StructNLPError(
             f"featurizer must be a BooleanBagOfWords or CountBagOfWords, got {type(bow).__name__}"
         )
@@ -275,11 +276,14 @@ def render_html(
     for the same ``text``; ``featurizer`` is the one that made its features (default:
     ``BooleanBagOfWords()``), so that the highlighted words are the rules' features.
     ``rules`` (``classifier.rules(names)``) adds the ``top_rules`` heaviest rules of each
-    class. ``max_literals`` shortens long rules and ``max_clauses`` caps the fired rules
+    class (none with 0). ``max_literals`` shortens long rules and ``max_clauses`` caps the fired rules
     listed per class (the rest is summed); ``None`` shows everything.
     """
     if not isinstance(explanation, Explanation):
         raise StructNLPError(f"render_html takes an Explanation, got {type(explanation).__name__}")
+    check_int("top_rules", top_rules, 0)  # negative caps would slice from the end, dropping rows silently
+    check_int("max_literals", max_literals, 0, allow_none=True)
+    check_int("max_clauses", max_clauses, 0, allow_none=True)
     spans = feature_spans(text, featurizer)
     by_span, missing = _word_votes(explanation, spans)
     predicted = explanation.predicted
@@ -320,7 +324,7 @@ def render_html(
     body += _scores_table(explanation)
     body += ["<h2>Rules that fired</h2>"]
     body += _fired_tables(explanation, max_literals, max_clauses)
-    if rules is not None:
+    if rules is not None and top_rules > 0:  # 0 leaves the section out rather than saying "No rule."
         body += ["<h2>Strongest rules of each class</h2>"]
         body += _top_rules(rules, list(explanation.scores), top_rules, max_literals)
     body += [
