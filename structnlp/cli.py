@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -72,6 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _escape_what_stdout_cannot_encode() -> None:
+    """On a standard output that is not UTF-8 (``PYTHONIOENCODING=ascii``, a legacy console),
+    write the characters it cannot hold as visible escapes instead of failing halfway."""
+    stdout = sys.stdout
+    if isinstance(stdout, io.TextIOWrapper) and stdout.encoding.lower().replace("-", "") != "utf8":
+        stdout.reconfigure(errors="backslashreplace")
+
+
+def _silence_closed_stdout() -> None:
+    """Point standard output at /dev/null, so that the final flush cannot fail on a closed pipe again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (captured output): nothing is left to flush
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``structnlp`` console script; returns the exit status.
 
@@ -84,9 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
+    _escape_what_stdout_cannot_encode()
     try:
         return int(args.func(args) or 0)
-    except (StructNLPError, FileNotFoundError, IsADirectoryError) as exc:
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+        _silence_closed_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool the signal stopped
+    except (StructNLPError, OSError) as exc:  # bad input, or a file that cannot be read or written
         print(f"structnlp: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -804,6 +804,10 @@ def guess_format(path: PathLike) -> str:
     >>> guess_format("reviews.jsonl.gz"), guess_format("wsj_0001.mrg"), guess_format("a.tsv")
     ('jsonl', 'ptb', 'csv')
     """
+    if str(path) == STDIN:
+        raise StructNLPError(
+            f"standard input has no file name to tell its format by; name it: one of {sorted(FORMATS)}"
+        )
     path = Path(path)
     if path.is_dir():
         all_suffixes = tuple(s for _, suffixes in FORMATS.values() for s in suffixes)
@@ -817,7 +821,7 @@ def guess_format(path: PathLike) -> str:
     known = ", ".join(s for _, suffixes in FORMATS.values() for s in suffixes)
     raise StructNLPError(
         f"{path}: cannot tell the corpus format from the file name (known: {known}, optionally .gz); "
-        f"pass format= one of {sorted(FORMATS)}"
+        f"name the format: one of {sorted(FORMATS)}"
     )
 
 

@@ -527,7 +527,7 @@ def test_guess_format_and_iter_corpus(tmp_path):
 
 def test_iter_corpus_errors(tmp_path):
     p = write(tmp_path / "a.xml", "<x/>")
-    with pytest.raises(StructNLPError, match="cannot tell the corpus format.*pass format="):
+    with pytest.raises(StructNLPError, match="cannot tell the corpus format.*name the format: one of"):
         iter_corpus(p)
     with pytest.raises(StructNLPError, match="unknown corpus format 'xml'"):
         iter_corpus(p, format="xml")
@@ -619,3 +619,8 @@ def test_jsonl_errors_on_standard_input_name_it(stdin_bytes):
     stdin_bytes(b'{"text": "a"}\n{bad\n')
     with pytest.raises(CorpusFormatError, match="^standard input, line 2: malformed JSON"):
         list(read_jsonl("-", text_field="text"))
+
+
+def test_the_format_of_standard_input_must_be_named():
+    with pytest.raises(StructNLPError, match="^standard input has no file name to tell its format by"):
+        guess_format("-")

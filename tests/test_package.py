@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -78,3 +79,36 @@ def test_subcommands_listed():
     parser = build_parser()
     help_text = parser.format_help()
     assert "demo" in help_text and "data" in help_text
+
+
+def _cli(*argv: str, **env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "structnlp.cli", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **env},
+    )
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    """`structnlp ... | head -1`: the closed pipe used to end in a BrokenPipeError traceback."""
+    process = _cli("data", "info", "--root", str(tmp_path))
+    process.stdout.close()  # before the command writes: its first write meets a closed pipe
+    assert process.stderr.read() == b"" and process.wait() == 141
+
+
+def test_a_standard_output_that_is_not_utf8_gets_escapes_not_a_traceback(tmp_path):
+    root = tmp_path / "donnée"
+    root.mkdir()
+    out, err = _cli("data", "info", "--root", str(root), PYTHONIOENCODING="ascii").communicate()
+    assert err == b"" and b"donn\\xe9e" in out
+
+
+def test_an_unwritable_place_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    def refuse(args):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "out.txt"))
+
+    monkeypatch.setattr("structnlp.cli._cmd_data_info", refuse)
+    assert main(["data", "info"]) == 1
+    expected = f"structnlp: error: [Errno 13] Permission denied: '{tmp_path}/out.txt'\n"
+    assert capsys.readouterr().err == expected

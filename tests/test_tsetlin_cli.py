@@ -169,7 +169,7 @@ def test_predict_reads_plain_text_from_a_file_or_standard_input(trained, tmp_pat
 
 
 def test_data_dash_reads_standard_input(trained, tmp_path, capsys, stdin_bytes):
-    """`--data -` said "-: no such file or folder"; it reads documents a line each, or says why not."""
+    """`--data -` said "-: no such file or folder"; it reads text a line each, or the --data-format given."""
     lines = [" ".join(d.split()) for d in trained["test_x"][:3]]
     stdin_bytes(("\n".join(lines) + "\n").encode("utf-8"))
     code, out, _ = _run(
@@ -180,13 +180,21 @@ def test_data_dash_reads_standard_input(trained, tmp_path, capsys, stdin_bytes):
         code == 0
         and [json.loads(row)["predicted"] for row in out.splitlines()] == ref.predict(lines).tolist()
     )
-    for argv in (
-        ["train", "--data", "-", "--out", str(tmp_path / "m")],
-        ["predict", "--model", str(trained["model"]), "--data", "-", "--data-format", "jsonl"],
-    ):
-        stdin_bytes(b'{"text": "a", "label": "x"}\n')
-        code, out, err = _run(capsys, "classify", *argv)
-        assert code == 1 and out == "" and "standard input is read as plain text, a document a line" in err
+    records = trained["test"].read_bytes()  # JSON Lines: {"body": ..., "gold": ...}
+    stdin_bytes(records)
+    argv = ["--model", str(trained["model"]), "--data", "-", "--data-format", "jsonl", "--text-field", "body"]
+    code, out, _ = _run(capsys, "classify", "predict", *argv)
+    test_x = [" ".join(d.split()) for d in trained["test_x"]]
+    assert code == 0 and out.splitlines() == ref.predict(test_x).tolist()
+    stdin_bytes(records)
+    code, _, _ = _run(
+        capsys, "classify", "train", "--data", "-", "--data-format", "jsonl", "--text-field", "body",
+        "--label-field", "gold", "--out", str(tmp_path / "m"), "--clauses", "4", "--epochs", "1", "--quiet",
+    )  # fmt: skip
+    assert code == 0 and (tmp_path / "m").is_dir()
+    stdin_bytes(records)  # a pipe has no file name to tell JSON Lines by: plain text, which has no labels
+    code, out, err = _run(capsys, "classify", "train", "--data", "-", "--out", str(tmp_path / "m2"))
+    assert code == 1 and out == "" and "standard input: plain text (a document a line) has no labels" in err
 
 
 def test_standard_input_that_is_not_utf8_is_a_clear_error(trained, capsys, stdin_bytes):
@@ -339,7 +347,6 @@ def test_rules_lists_the_heaviest_rules_per_class(trained, capsys):
             ["explain", "--model", "{model}", "--text", "x", "--format", "html", "--title", "\udce8"],
             "--title is not valid UTF-8",
         ),
-        (["predict", "--model", "{model}", "--format", "jsonl"], "standard input is read as plain text"),
         (["rules", "--model", "{model}", "--out", "{folder}"], "is a directory; give --out a file name"),
         (["rules", "--model", "{model}", "--out", "."], "is a directory; give --out a file name"),
         (["rules", "--model", "{model}", "--out", "{train}/rules.txt"], "rules.txt: cannot write it"),
@@ -394,6 +401,14 @@ def test_negative_counts_are_usage_errors(trained, capsys, argv):
         main(["classify", argv[0], "--model", str(trained["model"]), *argv[1:]])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and f"{argv[-2]}: expected a whole number >= 0, got {argv[-1]}" in err
+
+
+def test_max_features_takes_zero_for_all_and_refuses_negatives(capsys):
+    """0 means all features; -1 got the Python parameter's 'must be None or an int >= 1'."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["classify", "train", "--data", "d.jsonl", "--out", "m", "--max-features", "-1"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--max-features: expected a whole number >= 0, got -1" in err
 
 
 @pytest.mark.parametrize(

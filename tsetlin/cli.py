@@ -27,26 +27,23 @@ def _records(path: str, data_format: str, text_field: str, label_field: str | No
     """Stream ``(text, label)`` pairs (label None without ``label_field``) from a corpus file or folder."""
     from structnlp.corpus import guess_format, iter_corpus
     from structnlp.errors import StructNLPError
-    from structnlp.files import STDIN, iter_lines
+    from structnlp.files import STDIN
 
-    if path == STDIN:  # the corpus readers take files only
-        if data_format not in ("auto", "text") or label_field is not None:
-            raise StructNLPError(
-                "standard input is read as plain text, a document a line; give --data FILE for "
-                "JSON Lines or CSV input and for --label-field"
-            )
-        return ((line.strip(), None) for _, line in iter_lines(STDIN) if line.strip())
-    fmt = guess_format(path) if data_format == "auto" else data_format
+    if data_format == "auto":  # a pipe has no file name to tell its format by: a document a line
+        fmt = "text" if path == STDIN else guess_format(path)
+    else:
+        fmt = data_format
+    name = "standard input" if path == STDIN else path
     if fmt == "text":
         if label_field is not None:
             raise StructNLPError(
-                f"{path}: plain text (a document a line) has no labels; "
-                f"use JSON Lines or CSV with a {label_field!r} field"
+                f"{name}: plain text (a document a line) has no labels; "
+                f"use JSON Lines or CSV (--data-format) with a {label_field!r} field"
             )
         return ((doc, None) for doc in iter_corpus(path, format="text"))
     if fmt not in ("jsonl", "csv"):
         raise StructNLPError(
-            f"{path}: a {fmt} file holds no documents to classify; use JSON Lines, CSV/TSV or plain text"
+            f"{name}: a {fmt} file holds no documents to classify; use JSON Lines, CSV/TSV or plain text"
         )
     records = iter_corpus(path, format=fmt, text_field=text_field, label_field=label_field)
     return ((r[text_field], None if label_field is None else r[label_field]) for r in records)
@@ -373,7 +370,7 @@ def register(subparsers: Any) -> None:
     features.add_argument("--min-df", type=int, default=1, help="drop words in fewer documents (default: 1)")
     features.add_argument(
         "--max-features",
-        type=int,
+        type=_count,
         default=5000,
         help="keep the most frequent features (default: 5000; 0: all)",
     )
