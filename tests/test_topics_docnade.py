@@ -312,3 +312,9 @@ def test_works_as_a_scikit_learn_pipeline_step():
     pipeline.fit(TRAIN, labels)
     assert pipeline.score(TRAIN, labels) > 0.9
     assert list(pipeline[0].get_feature_names_out()) == [f"docnade{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize("lr", [0, -1.0])
+def test_a_bad_learning_rate_is_named_as_the_estimator_parameter(lr):
+    with pytest.raises(StructNLPError, match=rf"^DocNADE.lr must be a positive number, got {lr}"):
+        DocNADE(n_topics=2, lr=lr).fit(["a b c", "b c d"])

@@ -232,6 +232,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             patience=self.patience,
             metric_mode="min",
             progress=bool(self.progress),
+            owner=type(self).__name__,
         )
 
     # ------------------------------------------------------------------ fitting
