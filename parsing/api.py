@@ -39,7 +39,7 @@ PARSER_CLASSES = {
     "ReCATParser": ("parsing.recat", "ReCATParser"),
 }
 #: How brackets inside tokens are written in bracket strings (the treebank convention).
-_BRACKET_ESCAPES = {"(": "-LRB-", ")": "-RRB-"}
+_BRACKET_ESCAPES = str.maketrans({"(": "-LRB-", ")": "-RRB-"})
 
 
 @dataclass
@@ -92,15 +92,17 @@ class ParseResult:
     def to_brackets(self) -> str:
         """The tree on one line, unlabeled: ``((the cat) sat)``.
 
-        Tokens ``(`` and ``)`` are written ``-LRB-`` and ``-RRB-`` as in treebanks; a token
-        holding whitespace cannot be written and raises :class:`StructNLPError`.
+        Brackets are written ``-LRB-`` and ``-RRB-`` as in treebanks, also inside a token
+        (``f(x)`` -> ``f-LRB-x-RRB-``, ``:)`` -> ``:-RRB-``), so that pre-tokenized text, URLs
+        and emoticons can always be written; :meth:`from_dict` gets the tokens back from
+        ``tokens``.
 
         >>> ParseResult(["(", "hi", ")"], Tree("X", [Tree("X", ["(", "hi"]), ")"])).to_brackets()
         '((-LRB- hi) -RRB-)'
         """
         tree = self.tree.copy(deep=True)
         for position in tree.treepositions("leaves"):
-            tree[position] = _BRACKET_ESCAPES.get(tree[position], tree[position])
+            tree[position] = tree[position].translate(_BRACKET_ESCAPES)
         return to_brackets(tree)
 
     def to_conllu(self, sent_id: str | None = None) -> str:

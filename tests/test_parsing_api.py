@@ -40,6 +40,18 @@ def test_results_without_heads_and_with_brackets_in_tokens():
     assert ParseResult.from_dict(r.to_dict()).tokens == ["(", "a", ")"]
 
 
+def test_brackets_inside_tokens_are_escaped_in_every_output():
+    """Pre-tokenized text holds tokens such as ``f(x)`` or ``:)``: every format must still be written."""
+    r = ParseResult(["f(x)", ":)", "ok"], Tree("X", [Tree("X", ["f(x)", ":)"]), "ok"]), [3, 3, 0])
+    assert r.to_brackets() == "((f-LRB-x-RRB- :-RRB-) ok)"
+    assert r.to_conllu().splitlines()[1:4] == [
+        "# tree = ((f-LRB-x-RRB- :-RRB-) ok)",
+        "1\tf(x)\t_\t_\t_\t_\t3\t_\t_\t_",
+        "2\t:)\t_\t_\t_\t_\t3\t_\t_\t_",
+    ]
+    assert ParseResult.from_dict(json.loads(r.to_json())) == r
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
