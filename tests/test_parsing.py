@@ -347,3 +347,22 @@ def test_training_needs_neither_nltk_nor_spacy(tmp_path):
 
 def test_tree_type(parser):
     assert isinstance(parser.parse("a dog").tree, Tree)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"params": {"hidden_size": "16"}}, "hidden_size must be an int >= 1, got '16'"),
+        ({"params": {"tokenizer": "nltkk"}}, "tokenizer must be one of"),
+        ({"training": {"n_steps": "many"}}, "invalid literal for int"),
+    ],
+)
+def test_hand_edited_settings_fail_when_loading(parser, tmp_path, edit, message):
+    """A bad value in config.json must be named by load, not surface later as a torch TypeError."""
+    path = parser.save(tmp_path / "edited")
+    data = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    for section, values in edit.items():
+        data["config"][section].update(values)
+    (path / "config.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelFileError, match=f"settings are damaged .*{message}"):
+        load_parser(path)
