@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import numbers
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,12 +79,18 @@ class ParseResult:
         if self.tree.leaves() != self.tokens:
             raise StructNLPError("ParseResult.tree: its leaves must be exactly the tokens, in order")
         if self.heads is not None:
-            heads = [int(h) for h in self.heads]
+            heads = list(self.heads)
+            if not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) for h in heads):
+                raise StructNLPError(f"ParseResult.heads must be ints, got {self.heads!r}")
+            heads = [int(h) for h in heads]
             n = len(self.tokens)
             if len(heads) != n or any(not 0 <= h <= n or h == i for i, h in enumerate(heads, 1)):
                 raise StructNLPError(f"ParseResult.heads must hold one head in 0..{n} per token, not itself")
             if heads.count(0) != 1:
                 raise StructNLPError("ParseResult.heads must have exactly one root (head 0)")
+            cycle = _cycle(heads)
+            if cycle:
+                raise StructNLPError(f"ParseResult.heads form a cycle (tokens {cycle}), not a tree")
             self.heads = heads
 
     def __len__(self) -> int:
@@ -110,6 +117,8 @@ class ParseResult:
 
         The tree goes into a ``# tree = ...`` comment. Without heads, HEAD and DEPREL are ``_``.
         """
+        if sent_id is not None and any(c in str(sent_id) for c in "\n\r"):
+            raise StructNLPError(f"sent_id {sent_id!r} holds a line break; a CoNLL-U comment is one line")
         lines = [] if sent_id is None else [f"# sent_id = {sent_id}"]
         lines += [f"# text = {' '.join(self.tokens)}", f"# tree = {self.to_brackets()}"]
         for i, token in enumerate(self.tokens, start=1):
@@ -132,13 +141,37 @@ class ParseResult:
     def from_dict(cls, data: dict[str, Any]) -> ParseResult:
         """Rebuild a result from :meth:`to_dict` (the tree's leaves are the tokens again)."""
         try:
-            tokens, brackets, heads = list(data["tokens"]), data["tree"], data.get("heads")
-        except (KeyError, TypeError) as exc:
+            tokens, brackets, heads = data["tokens"], data["tree"], data.get("heads")
+        except (KeyError, TypeError, AttributeError) as exc:
             raise StructNLPError(f"not a parse result dict (needs tokens, tree, heads): {exc!r}") from None
+        if not isinstance(tokens, (list, tuple)) or not isinstance(brackets, str):
+            raise StructNLPError(
+                "a parse result dict holds tokens as a list and tree as a bracket string, got "
+                f"{type(tokens).__name__} and {type(brackets).__name__}"
+            )
+        tokens = list(tokens)
         tree = from_brackets(brackets)
         for position, token in zip(tree.treepositions("leaves"), tokens, strict=False):
             tree[position] = token
         return cls(tokens, tree, heads)
+
+
+def _cycle(heads: list[int]) -> list[int]:
+    """The tokens (1-based) of a cycle of ``heads``, or ``[]`` when every token reaches the root."""
+    reaches_root = [True] + [False] * len(heads)
+    for start in range(1, len(heads) + 1):
+        path: list[int] = []
+        on_path: set[int] = set()
+        node = start
+        while not reaches_root[node]:
+            if node in on_path:
+                return sorted(path[path.index(node) :])
+            path.append(node)
+            on_path.add(node)
+            node = heads[node - 1]
+        for node in path:
+            reaches_root[node] = True
+    return []
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -60,11 +60,38 @@ def test_brackets_inside_tokens_are_escaped_in_every_output():
         ({"tokens": ["a", "b"], "tree": from_brackets("(a b)"), "heads": [0, 0]}, "exactly one root"),
         ({"tokens": ["a", "b"], "tree": from_brackets("(a b)"), "heads": [1, 0]}, "not itself"),
         ({"tokens": ["a", ""], "tree": from_brackets("(a b)")}, "non-empty str"),
+        (
+            {"tokens": list("abcd"), "tree": from_brackets("((a b) (c d))"), "heads": [2, 3, 2, 0]},
+            r"cycle \(tokens \[2, 3\]\)",
+        ),
+        ({"tokens": ["a", "b"], "tree": from_brackets("(a b)"), "heads": [2.7, 0]}, "must be ints"),
+        ({"tokens": ["a", "b"], "tree": from_brackets("(a b)"), "heads": ["2", 0]}, "must be ints"),
     ],
 )
 def test_invalid_results_are_refused(kwargs, message):
     with pytest.raises(StructNLPError, match=message):
         ParseResult(**kwargs)
+
+
+def test_malformed_dicts_and_sent_ids_are_refused():
+    with pytest.raises(
+        StructNLPError, match="tokens as a list and tree as a bracket string, got str and str"
+    ):
+        ParseResult.from_dict({"tokens": "ab", "tree": "(a b)", "heads": None})  # not split into letters
+    with pytest.raises(StructNLPError, match="got list and int"):
+        ParseResult.from_dict({"tokens": ["a", "b"], "tree": 5})
+    with pytest.raises(StructNLPError, match="holds a line break"):
+        _result().to_conllu(sent_id="s1\n1\tinjected")
+
+
+def test_heads_may_be_numpy_ints_and_long_chains_are_checked_quickly():
+    import numpy as np
+
+    n = 20_000
+    heads = np.arange(2, n + 2)
+    heads[-1] = 0
+    tree = Tree("X", [str(i) for i in range(n)])
+    assert ParseResult([str(i) for i in range(n)], tree, heads).heads[:2] == [2, 3]
 
 
 def test_evaluate_trees_follows_the_kim_protocol():
