@@ -197,6 +197,23 @@ def _gold_heads_of(item: Any, k: int) -> list[int]:
     return list(heads)
 
 
+def _check_same_words(predicted: list[str] | None, gold: Any, k: int) -> None:
+    """Refuse a prediction over other words than its gold sentence (evalb's "words mismatch").
+
+    Sentences of different lengths are left to the metrics, which name both lengths; equal
+    lengths with other words mean misaligned inputs, which would otherwise be scored silently.
+    """
+    gold_words = gold.leaves() if isinstance(gold, Tree) else getattr(gold, "words", None)
+    if predicted is None or gold_words is None or len(predicted) != len(gold_words):
+        return
+    for i, (word, gold_word) in enumerate(zip(predicted, gold_words, strict=True), start=1):
+        if word != gold_word:
+            raise StructNLPError(
+                f"predicted sentence {k} is not over the words of gold sentence {k}: word {i} is {word!r},"
+                f" gold {gold_word!r}; parse the gold words (punctuation removed) in the gold order"
+            )
+
+
 def evaluate_trees(
     predicted: Sequence[ParseResult | Tree],
     gold: Sequence[Any] | None = None,
@@ -238,12 +255,16 @@ def evaluate_trees(
         gold = list(gold)
         if gold and all(isinstance(g, Tree) for g in gold):
             trees = [_as_tree(p, k) for k, p in enumerate(predicted)]
-            scores.update(bracket_f1(trees, [clean_ptb_tree(g) for g in gold]))
+            cleaned = [clean_ptb_tree(g) for g in gold]
+            for k, (tree, gold_tree) in enumerate(zip(trees, cleaned, strict=False)):
+                _check_same_words(tree.leaves(), gold_tree, k)
+            scores.update(bracket_f1(trees, cleaned))
         elif gold_heads is None:
             gold_heads = gold
         else:
             raise StructNLPError("gold holds non-tree items and gold_heads is given too; pass one of them")
     if gold_heads is not None:
+        gold_heads = list(gold_heads)
         gold_list = [_gold_heads_of(g, k) for k, g in enumerate(gold_heads)]
         missing = [k for k, p in enumerate(predicted) if not isinstance(p, ParseResult) or p.heads is None]
         if missing:
@@ -251,6 +272,8 @@ def evaluate_trees(
                 f"gold heads given but predicted sentence {missing[0]} has no heads "
                 "(a ParseResult with heads is needed for attachment scores)"
             )
+        for k, (p, g) in enumerate(zip(predicted, gold_heads, strict=False)):
+            _check_same_words(p.tokens, g, k)
         scores.update(attachment_score([p.heads for p in predicted], gold_list))
     return scores
 

@@ -122,6 +122,16 @@ def test_evaluate_trees_scores_heads_from_dependency_sentences():
     assert both["sentence_f1"] == 1.0 and both["n_scored"] == 1 and both["directed"] == 1.0
 
 
+def test_evaluate_trees_refuses_predictions_over_other_words():
+    """Misaligned inputs of equal lengths were scored silently (F1 1.0 for 'the cat' against 'a dog')."""
+    pred = [ParseResult(["the", "cat"], from_brackets("(the cat)"), [2, 0])]
+    with pytest.raises(StructNLPError, match="word 1 is 'the', gold 'a'"):
+        evaluate_trees(pred, [Tree.fromstring("(S (NP (DT a) (NN dog)) (. .))")])
+    with pytest.raises(StructNLPError, match="word 2 is 'cat', gold 'dog'"):
+        evaluate_trees(pred, [DependencySentence(["the", "dog"], ["DT", "NN"], [2, 0])])
+    assert evaluate_trees(pred, gold_heads=[[2, 0]])["directed"] == 1.0  # bare heads: no words to check
+
+
 def test_evaluate_trees_errors():
     pred = [ParseResult(["a", "b"], from_brackets("(a b)"))]
     with pytest.raises(StructNLPError, match="has no heads"):
