@@ -226,8 +226,9 @@ def evaluate_trees(
     :func:`structnlp.trees.clean_ptb_tree` first, which leaves a clean tree unchanged) or, for
     dependencies only, a head list / CoNLL-U :class:`~structnlp.corpus.Sentence` / ``.dp``
     sentence. ``gold_heads`` gives heads beside gold trees. Predicted parses must be over the
-    same words as the (cleaned) gold sentences: to follow the Kim et al. (2019) protocol, parse
-    the words that remain after punctuation is removed.
+    same words as the (cleaned) gold sentences, or :class:`StructNLPError` names the first
+    difference: to follow the Kim et al. (2019) protocol, parse the words that remain after
+    punctuation is removed.
 
     Returns the keys of :func:`structnlp.metrics.bracket_f1` (``sentence_f1``, ``corpus_f1``,
     ...) when the gold items are trees, and ``directed``, ``undirected`` and ``n_words`` of
