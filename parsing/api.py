@@ -296,9 +296,13 @@ def model_path(name: str | os.PathLike) -> Path:
                 " train one with `structnlp parse train` and pass its directory"
             )
         return path
-    if not isinstance(name, (str, os.PathLike)):
+    if not isinstance(name, (str, os.PathLike)) or name == "":
         raise StructNLPError(f"expected a model directory or one of {sorted(SHIPPED_MODELS)}, got {name!r}")
-    return Path(name)
+    path = Path(name)
+    if not path.exists():
+        shipped = ", ".join(map(repr, SHIPPED_MODELS))
+        raise ModelFileError(f"{name}: no such model directory (the shipped parsers are {shipped})")
+    return path
 
 
 def load_parser(path_or_name: str | os.PathLike = "default", *, device: str | None = None) -> Any:
@@ -311,6 +315,8 @@ def load_parser(path_or_name: str | os.PathLike = "default", *, device: str | No
     >>> type(p).__name__, p.parse("the cat sat on the mat").tokens
     ('StructFormerParser', ['the', 'cat', 'sat', 'on', 'the', 'mat'])
     """
+    if device is not None and not isinstance(device, str):
+        raise StructNLPError(f"device must be None or a string such as 'cpu' or 'cuda', got {device!r}")
     path = model_path(path_or_name)
     model_class = read_model_class(path)
     if model_class not in PARSER_CLASSES:

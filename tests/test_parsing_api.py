@@ -151,6 +151,16 @@ def test_load_parser_names():
         model_path(3)
 
 
+def test_bad_names_and_devices_are_named(tmp_path):
+    with pytest.raises(ModelFileError, match="Default: no such model directory .*'default', 'default-recat'"):
+        load_parser("Default")
+    with pytest.raises(StructNLPError, match="expected a model directory or one of .*, got ''"):
+        load_parser("")  # was read as the current directory
+    with pytest.raises(StructNLPError, match="device must be None or a string .*, got 0") as error:
+        load_parser("default", device=0)
+    assert not isinstance(error.value, ModelFileError)  # the argument is wrong, not the shipped file
+
+
 def test_missing_shipped_model_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr("parsing.api.MODELS_DIR", tmp_path)
     with pytest.raises(ModelFileError, match="the shipped parser 'default-recat' is not installed"):
