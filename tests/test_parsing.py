@@ -366,3 +366,10 @@ def test_hand_edited_settings_fail_when_loading(parser, tmp_path, edit, message)
     (path / "config.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ModelFileError, match=f"settings are damaged .*{message}"):
         load_parser(path)
+
+
+def test_structure_of_a_long_sentence_is_its_first_window(parser):
+    info = parser.structure(" ".join(["the cat"] * 10))  # 20 words, max_length 16
+    assert len(info["words"]) == 16 and info["distances"].shape == (15,) and info["parent"].shape == (16, 16)
+    with pytest.raises(StructNLPError, match="^sentence is empty"):
+        parser.structure("  ")
