@@ -4,7 +4,8 @@ Importing this module registers the factory ``"structnlp_parser"`` and these ext
 
 * ``Doc._.induced_parses`` — one :class:`parsing.ParseResult` per sentence (``doc.sents``
   when the pipeline sets sentence boundaries, else the whole ``Doc`` as one sentence), over
-  the sentence's tokens without whitespace tokens;
+  the sentence's tokens without whitespace tokens; a token holding spaces (an entity merged
+  by ``merge_entities``, say) is passed as its words joined by ``_`` (``New_York``);
 * ``Span._.induced_tree`` — for a sentence span, its binary :class:`nltk.Tree` (leaves are the
   token texts);
 * ``Token._.induced_head`` — the token's head (a :class:`spacy.tokens.Token`); the root is its
@@ -93,7 +94,7 @@ class StructNLPParserComponent:
             kept = [t for t in sent if not t.is_space]
             if kept:
                 spans.append(sent)
-                token_lists.append([t.text for t in kept])
+                token_lists.append(["_".join(t.text.split()) for t in kept])
                 indices.append([t.i for t in kept])
         results = self.parser.parse_many(token_lists, batch_size=self.batch_size) if token_lists else []
         heads: dict[int, int] = {}

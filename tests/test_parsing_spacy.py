@@ -42,3 +42,13 @@ def test_a_whitespace_sentence_does_not_shift_the_trees(nlp):
 def test_empty_doc(nlp):
     doc = nlp("")
     assert doc._.induced_parses == [] and doc[:]._.induced_tree is None
+
+
+def test_merged_tokens_holding_spaces_are_parsed(nlp):
+    """``merge_entities`` makes tokens such as 'New York': the pipeline must not fail on them."""
+    doc = nlp.make_doc("I love New York today")
+    with doc.retokenize() as retokenizer:
+        retokenizer.merge(doc[2:4])
+    doc = nlp(doc)
+    assert doc._.induced_parses[0].tokens == ["I", "love", "New_York", "today"]
+    assert doc[2]._.induced_head is not None
