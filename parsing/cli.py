@@ -178,6 +178,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     parser = load_parser(args.model, device=args.device)
     kind, items = gold_sentences(args.gold, args.limit)
+    if not items:
+        from structnlp.errors import EmptyCorpusError
+
+        raise EmptyCorpusError(f"{args.gold}: no sentence has words left once punctuation is removed")
     start = time.perf_counter()
     scores = evaluate_parser(parser, kind, items, args.batch_size)
     scores["seconds"] = time.perf_counter() - start

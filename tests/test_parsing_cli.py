@@ -79,6 +79,10 @@ def test_bad_counts_and_empty_corpora_are_named(model, tmp_path, capsys):
             main(option)
         assert exit_.value.code == 2
         assert "expected a positive integer" in capsys.readouterr().err
+    punctuation = tmp_path / "punct.mrg"
+    punctuation.write_text("( (S (. .)) )\n", encoding="utf-8")
+    assert main(["parse", "eval", "--model", str(model), "--gold", str(punctuation)]) == 1
+    assert "punct.mrg: no sentence has words left once punctuation is removed" in capsys.readouterr().err
     blank = tmp_path / "blank.txt"
     blank.write_text("\n  \n", encoding="utf-8")
     assert main(["parse", "train", "--corpus", str(blank), "--out", str(tmp_path / "m"), *FAST]) == 1
