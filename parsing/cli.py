@@ -28,13 +28,18 @@ ARCHITECTURES = {"structformer": "StructFormerParser", "recat": "ReCATParser"}
 FORMATS = ("brackets", "conllu", "json")
 
 
-def _lines(path: str | None) -> Iterator[str]:
-    """Non-blank lines of ``path`` or of standard input, decoded as strict UTF-8."""
+def _numbered_lines(path: str | None) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of the non-blank lines of ``path`` or of standard input (strict UTF-8)."""
     from structnlp.files import STDIN, iter_lines
 
-    for _, line in iter_lines(STDIN if path is None else path):
+    for number, line in iter_lines(STDIN if path is None else path):
         if line.strip():
-            yield line.strip()
+            yield number, line.strip()
+
+
+def _lines(path: str | None) -> Iterator[str]:
+    for _, line in _numbered_lines(path):
+        yield line
 
 
 def _sentences(path: str | None, tokenized: bool) -> list[Any]:
@@ -56,13 +61,23 @@ CHUNK = 1024
 
 def _cmd_parse(args: argparse.Namespace) -> int:
     from parsing.api import load_parser
+    from structnlp.errors import CorpusFormatError
+    from structnlp.files import STDIN
 
     parser = load_parser(args.model, device=args.device)
+    tokenize = str.split if args.tokenized else parser._tokenize_function()
+    source = "standard input" if args.input in (None, STDIN) else args.input
     out = sys.stdout
-    lines = _lines(args.input)
+    lines = _numbered_lines(args.input)
     index = 0
     while chunk := list(itertools.islice(lines, CHUNK)):
-        sentences = [line.split() if args.tokenized else line for line in chunk]
+        sentences = []
+        for number, line in chunk:  # tokenized here, so that a line the tokenizer empties is named
+            tokens = tokenize(line)
+            if not tokens:
+                problem = f"the parser's {parser.tokenizer!r} tokenizer leaves no token of {line!r} to parse"
+                raise CorpusFormatError(source, number, problem)
+            sentences.append(tokens)
         for result in parser.parse_many(sentences, batch_size=args.batch_size):
             out.write(_format(result, args.format, index))
             index += 1

@@ -71,6 +71,16 @@ def test_parse_streams_its_output_chunk_by_chunk(model, stdin_bytes, capsys, mon
     assert "standard input, line 4: not valid UTF-8" in captured.err
 
 
+def test_a_line_the_tokenizer_empties_is_named(model, tmp_path, capsys):
+    """The regex tokenizer keeps no token of '...': the error names the line, not 'sentence 1' of a chunk."""
+    regex = load_parser(model).set_params(tokenizer="regex").save(tmp_path / "regex")
+    text = tmp_path / "in.txt"
+    text.write_text("a dog\n\n...\n", encoding="utf-8")
+    assert main(["parse", "--model", str(regex), "--input", str(text)]) == 1
+    err = capsys.readouterr().err
+    assert "in.txt, line 3: the parser's 'regex' tokenizer leaves no token of '...' to parse" in err
+
+
 def test_bad_counts_and_empty_corpora_are_named(model, tmp_path, capsys):
     mrg = tmp_path / "gold.mrg"
     mrg.write_text("( (S (NP (DT The) (NN cat)) (VP (VBD sat))) )\n", encoding="utf-8")
