@@ -650,6 +650,9 @@ class InducedParser(ABC, BaseEstimator):
             if isinstance(sentence, str) and tokenize is None:
                 tokenize = self._tokenize_function()
             tokens = self._tokens(sentence, f"sentence {k}", tokenize)
+            if not tokens and isinstance(sentence, str) and sentence.strip():
+                where = f"sentence {k} ({sentence[:40]!r})"
+                raise StructNLPError(f"{where}: the {self.tokenizer!r} tokenizer leaves no token to parse")
             if not tokens:
                 raise StructNLPError(f"sentence {k} is empty: there is nothing to parse")
             words, keep = self._words(tokens)

@@ -166,6 +166,13 @@ def test_bad_sentences_raise_clear_errors(parser, sentence, message):
         parser.parse(sentence)
 
 
+def test_a_sentence_the_tokenizer_empties_is_not_called_empty(parser):
+    regex = clone(parser).set_params(tokenizer="regex")
+    regex.module_, regex.vocabulary_ = parser.module_, parser.vocabulary_
+    with pytest.raises(StructNLPError, match=r"sentence 1 \('\.\.\. !'\): the 'regex' tokenizer leaves no"):
+        regex.parse_many(["a dog", "... !"])
+
+
 def test_bad_corpora_raise_clear_errors():
     with pytest.raises(EmptyCorpusError, match="no non-empty sentences among the 3 given"):
         StructFormerParser(**TINY).fit(["", "  ", []])
