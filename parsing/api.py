@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import numbers
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ PARSER_CLASSES = {
     "ReCATParser": ("parsing.recat", "ReCATParser"),
 }
 #: How brackets inside tokens are written in bracket strings (the treebank convention).
-_BRACKET_ESCAPES = {"(": "-LRB-", ")": "-RRB-"}
+_BRACKET_ESCAPES = str.maketrans({"(": "-LRB-", ")": "-RRB-"})
 
 
 @dataclass
@@ -78,12 +79,18 @@ class ParseResult:
         if self.tree.leaves() != self.tokens:
             raise StructNLPError("ParseResult.tree: its leaves must be exactly the tokens, in order")
         if self.heads is not None:
-            heads = [int(h) for h in self.heads]
+            heads = list(self.heads)
+            if not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) for h in heads):
+                raise StructNLPError(f"ParseResult.heads must be ints, got {self.heads!r}")
+            heads = [int(h) for h in heads]
             n = len(self.tokens)
             if len(heads) != n or any(not 0 <= h <= n or h == i for i, h in enumerate(heads, 1)):
                 raise StructNLPError(f"ParseResult.heads must hold one head in 0..{n} per token, not itself")
             if heads.count(0) != 1:
                 raise StructNLPError("ParseResult.heads must have exactly one root (head 0)")
+            cycle = _cycle(heads)
+            if cycle:
+                raise StructNLPError(f"ParseResult.heads form a cycle (tokens {cycle}), not a tree")
             self.heads = heads
 
     def __len__(self) -> int:
@@ -92,15 +99,17 @@ class ParseResult:
     def to_brackets(self) -> str:
         """The tree on one line, unlabeled: ``((the cat) sat)``.
 
-        Tokens ``(`` and ``)`` are written ``-LRB-`` and ``-RRB-`` as in treebanks; a token
-        holding whitespace cannot be written and raises :class:`StructNLPError`.
+        Brackets are written ``-LRB-`` and ``-RRB-`` as in treebanks, also inside a token
+        (``f(x)`` -> ``f-LRB-x-RRB-``, ``:)`` -> ``:-RRB-``), so that pre-tokenized text, URLs
+        and emoticons can always be written; :meth:`from_dict` gets the tokens back from
+        ``tokens``.
 
         >>> ParseResult(["(", "hi", ")"], Tree("X", [Tree("X", ["(", "hi"]), ")"])).to_brackets()
         '((-LRB- hi) -RRB-)'
         """
         tree = self.tree.copy(deep=True)
         for position in tree.treepositions("leaves"):
-            tree[position] = _BRACKET_ESCAPES.get(tree[position], tree[position])
+            tree[position] = tree[position].translate(_BRACKET_ESCAPES)
         return to_brackets(tree)
 
     def to_conllu(self, sent_id: str | None = None) -> str:
@@ -108,6 +117,8 @@ class ParseResult:
 
         The tree goes into a ``# tree = ...`` comment. Without heads, HEAD and DEPREL are ``_``.
         """
+        if sent_id is not None and any(c in str(sent_id) for c in "\n\r"):
+            raise StructNLPError(f"sent_id {sent_id!r} holds a line break; a CoNLL-U comment is one line")
         lines = [] if sent_id is None else [f"# sent_id = {sent_id}"]
         lines += [f"# text = {' '.join(self.tokens)}", f"# tree = {self.to_brackets()}"]
         for i, token in enumerate(self.tokens, start=1):
@@ -130,13 +141,37 @@ class ParseResult:
     def from_dict(cls, data: dict[str, Any]) -> ParseResult:
         """Rebuild a result from :meth:`to_dict` (the tree's leaves are the tokens again)."""
         try:
-            tokens, brackets, heads = list(data["tokens"]), data["tree"], data.get("heads")
-        except (KeyError, TypeError) as exc:
+            tokens, brackets, heads = data["tokens"], data["tree"], data.get("heads")
+        except (KeyError, TypeError, AttributeError) as exc:
             raise StructNLPError(f"not a parse result dict (needs tokens, tree, heads): {exc!r}") from None
+        if not isinstance(tokens, (list, tuple)) or not isinstance(brackets, str):
+            raise StructNLPError(
+                "a parse result dict holds tokens as a list and tree as a bracket string, got "
+                f"{type(tokens).__name__} and {type(brackets).__name__}"
+            )
+        tokens = list(tokens)
         tree = from_brackets(brackets)
         for position, token in zip(tree.treepositions("leaves"), tokens, strict=False):
             tree[position] = token
         return cls(tokens, tree, heads)
+
+
+def _cycle(heads: list[int]) -> list[int]:
+    """The tokens (1-based) of a cycle of ``heads``, or ``[]`` when every token reaches the root."""
+    reaches_root = [True] + [False] * len(heads)
+    for start in range(1, len(heads) + 1):
+        path: list[int] = []
+        on_path: set[int] = set()
+        node = start
+        while not reaches_root[node]:
+            if node in on_path:
+                return sorted(path[path.index(node) :])
+            path.append(node)
+            on_path.add(node)
+            node = heads[node - 1]
+        for node in path:
+            reaches_root[node] = True
+    return []
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -162,6 +197,23 @@ def _gold_heads_of(item: Any, k: int) -> list[int]:
     return list(heads)
 
 
+def _check_same_words(predicted: list[str] | None, gold: Any, k: int) -> None:
+    """Refuse a prediction over other words than its gold sentence (evalb's "words mismatch").
+
+    Sentences of different lengths are left to the metrics, which name both lengths; equal
+    lengths with other words mean misaligned inputs, which would otherwise be scored silently.
+    """
+    gold_words = gold.leaves() if isinstance(gold, Tree) else getattr(gold, "words", None)
+    if predicted is None or gold_words is None or len(predicted) != len(gold_words):
+        return
+    for i, (word, gold_word) in enumerate(zip(predicted, gold_words, strict=True), start=1):
+        if word != gold_word:
+            raise StructNLPError(
+                f"predicted sentence {k} is not over the words of gold sentence {k}: word {i} is {word!r},"
+                f" gold {gold_word!r}; parse the gold words (punctuation removed) in the gold order"
+            )
+
+
 def evaluate_trees(
     predicted: Sequence[ParseResult | Tree],
     gold: Sequence[Any] | None = None,
@@ -174,8 +226,9 @@ def evaluate_trees(
     :func:`structnlp.trees.clean_ptb_tree` first, which leaves a clean tree unchanged) or, for
     dependencies only, a head list / CoNLL-U :class:`~structnlp.corpus.Sentence` / ``.dp``
     sentence. ``gold_heads`` gives heads beside gold trees. Predicted parses must be over the
-    same words as the (cleaned) gold sentences: to follow the Kim et al. (2019) protocol, parse
-    the words that remain after punctuation is removed.
+    same words as the (cleaned) gold sentences, or :class:`StructNLPError` names the first
+    difference: to follow the Kim et al. (2019) protocol, parse the words that remain after
+    punctuation is removed.
 
     Returns the keys of :func:`structnlp.metrics.bracket_f1` (``sentence_f1``, ``corpus_f1``,
     ...) when the gold items are trees, and ``directed``, ``undirected`` and ``n_words`` of
@@ -203,12 +256,16 @@ def evaluate_trees(
         gold = list(gold)
         if gold and all(isinstance(g, Tree) for g in gold):
             trees = [_as_tree(p, k) for k, p in enumerate(predicted)]
-            scores.update(bracket_f1(trees, [clean_ptb_tree(g) for g in gold]))
+            cleaned = [clean_ptb_tree(g) for g in gold]
+            for k, (tree, gold_tree) in enumerate(zip(trees, cleaned, strict=False)):
+                _check_same_words(tree.leaves(), gold_tree, k)
+            scores.update(bracket_f1(trees, cleaned))
         elif gold_heads is None:
             gold_heads = gold
         else:
             raise StructNLPError("gold holds non-tree items and gold_heads is given too; pass one of them")
     if gold_heads is not None:
+        gold_heads = list(gold_heads)
         gold_list = [_gold_heads_of(g, k) for k, g in enumerate(gold_heads)]
         missing = [k for k, p in enumerate(predicted) if not isinstance(p, ParseResult) or p.heads is None]
         if missing:
@@ -216,6 +273,8 @@ def evaluate_trees(
                 f"gold heads given but predicted sentence {missing[0]} has no heads "
                 "(a ParseResult with heads is needed for attachment scores)"
             )
+        for k, (p, g) in enumerate(zip(predicted, gold_heads, strict=False)):
+            _check_same_words(p.tokens, g, k)
         scores.update(attachment_score([p.heads for p in predicted], gold_list))
     return scores
 
@@ -237,9 +296,13 @@ def model_path(name: str | os.PathLike) -> Path:
                 " train one with `structnlp parse train` and pass its directory"
             )
         return path
-    if not isinstance(name, (str, os.PathLike)):
+    if not isinstance(name, (str, os.PathLike)) or name == "":
         raise StructNLPError(f"expected a model directory or one of {sorted(SHIPPED_MODELS)}, got {name!r}")
-    return Path(name)
+    path = Path(name)
+    if not path.exists():
+        shipped = ", ".join(map(repr, SHIPPED_MODELS))
+        raise ModelFileError(f"{name}: no such model directory (the shipped parsers are {shipped})")
+    return path
 
 
 def load_parser(path_or_name: str | os.PathLike = "default", *, device: str | None = None) -> Any:
@@ -252,6 +315,8 @@ def load_parser(path_or_name: str | os.PathLike = "default", *, device: str | No
     >>> type(p).__name__, p.parse("the cat sat on the mat").tokens
     ('StructFormerParser', ['the', 'cat', 'sat', 'on', 'the', 'mat'])
     """
+    if device is not None and not isinstance(device, str):
+        raise StructNLPError(f"device must be None or a string such as 'cpu' or 'cuda', got {device!r}")
     path = model_path(path_or_name)
     model_class = read_model_class(path)
     if model_class not in PARSER_CLASSES:

@@ -650,6 +650,9 @@ class InducedParser(ABC, BaseEstimator):
             if isinstance(sentence, str) and tokenize is None:
                 tokenize = self._tokenize_function()
             tokens = self._tokens(sentence, f"sentence {k}", tokenize)
+            if not tokens and isinstance(sentence, str) and sentence.strip():
+                where = f"sentence {k} ({sentence[:40]!r})"
+                raise StructNLPError(f"{where}: the {self.tokenizer!r} tokenizer leaves no token to parse")
             if not tokens:
                 raise StructNLPError(f"sentence {k} is empty: there is nothing to parse")
             words, keep = self._words(tokens)
@@ -757,9 +760,15 @@ class InducedParser(ABC, BaseEstimator):
             if device is not None:
                 params["device"] = device
             parser = cls(**params)
+            parser._check_params()  # a hand-edited value must fail here, not deep inside torch
             vocabulary = Vocabulary.from_dict(config["vocabulary"], source=where)
             history = list(config["history"])
             training = dict(config["training"])
+            counts = (
+                int(training.get("n_steps", 0)),
+                float(training.get("seconds", 0.0)),
+                int(training.get("tokens", 0)),
+            )
             parser._restore_learned_state(dict(config["learned"]))
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ModelFileError):
@@ -782,9 +791,7 @@ class InducedParser(ABC, BaseEstimator):
             ) from None
         parser.module_ = network.eval()
         parser.history_ = history
-        parser.n_steps_ = int(training.get("n_steps", 0))
-        parser.train_seconds_ = float(training.get("seconds", 0.0))
-        parser.train_tokens_ = int(training.get("tokens", 0))
+        parser.n_steps_, parser.train_seconds_, parser.train_tokens_ = counts
         return parser
 
 

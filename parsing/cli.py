@@ -17,6 +17,7 @@ module imports only the standard library; the commands import torch when they ru
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -27,13 +28,18 @@ ARCHITECTURES = {"structformer": "StructFormerParser", "recat": "ReCATParser"}
 FORMATS = ("brackets", "conllu", "json")
 
 
-def _lines(path: str | None) -> Iterator[str]:
-    """Non-blank lines of ``path`` or of standard input, decoded as strict UTF-8."""
+def _numbered_lines(path: str | None) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of the non-blank lines of ``path`` or of standard input (strict UTF-8)."""
     from structnlp.files import STDIN, iter_lines
 
-    for _, line in iter_lines(STDIN if path is None else path):
+    for number, line in iter_lines(STDIN if path is None else path):
         if line.strip():
-            yield line.strip()
+            yield number, line.strip()
+
+
+def _lines(path: str | None) -> Iterator[str]:
+    for _, line in _numbered_lines(path):
+        yield line
 
 
 def _sentences(path: str | None, tokenized: bool) -> list[Any]:
@@ -48,17 +54,34 @@ def _format(result: Any, fmt: str, index: int) -> str:
     return result.to_conllu(sent_id=str(index + 1))
 
 
+#: Sentences read, parsed and written at a time by ``structnlp parse``: memory stays bounded
+#: and output starts before the end of a long input.
+CHUNK = 1024
+
+
 def _cmd_parse(args: argparse.Namespace) -> int:
     from parsing.api import load_parser
+    from structnlp.errors import CorpusFormatError
+    from structnlp.files import STDIN
 
     parser = load_parser(args.model, device=args.device)
-    sentences = _sentences(args.input, args.tokenized)
+    tokenize = str.split if args.tokenized else parser._tokenize_function()
+    source = "standard input" if args.input in (None, STDIN) else args.input
     out = sys.stdout
-    for start in range(0, len(sentences), 1024):  # bounded memory for long inputs
-        chunk = sentences[start : start + 1024]
-        for k, result in enumerate(parser.parse_many(chunk, batch_size=args.batch_size)):
-            out.write(_format(result, args.format, start + k))
-    out.flush()
+    lines = _numbered_lines(args.input)
+    index = 0
+    while chunk := list(itertools.islice(lines, CHUNK)):
+        sentences = []
+        for number, line in chunk:  # tokenized here, so that a line the tokenizer empties is named
+            tokens = tokenize(line)
+            if not tokens:
+                problem = f"the parser's {parser.tokenizer!r} tokenizer leaves no token of {line!r} to parse"
+                raise CorpusFormatError(source, number, problem)
+            sentences.append(tokens)
+        for result in parser.parse_many(sentences, batch_size=args.batch_size):
+            out.write(_format(result, args.format, index))
+            index += 1
+        out.flush()
     return 0
 
 
@@ -89,6 +112,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     cls = getattr(parsing, ARCHITECTURES[args.arch])
     params = _model_params(cls, args)
     sentences = _sentences(args.corpus, args.tokenized)
+    if not sentences:
+        from structnlp.errors import EmptyCorpusError
+
+        raise EmptyCorpusError(f"{args.corpus}: no sentences to train on (the file is empty or blank)")
     model = cls(**params)
     start = time.perf_counter()
     model.fit(sentences)
@@ -166,6 +193,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     parser = load_parser(args.model, device=args.device)
     kind, items = gold_sentences(args.gold, args.limit)
+    if not items:
+        from structnlp.errors import EmptyCorpusError
+
+        raise EmptyCorpusError(f"{args.gold}: no sentence has words left once punctuation is removed")
     start = time.perf_counter()
     scores = evaluate_parser(parser, kind, items, args.batch_size)
     scores["seconds"] = time.perf_counter() - start
@@ -186,6 +217,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    """argparse type of counts: ``--limit 0`` is refused up front, not reported as "no words to score"."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def register(subparsers: Any) -> None:
     """Add ``structnlp parse [train|eval]`` to the ``structnlp`` command."""
     parse = subparsers.add_parser(
@@ -197,7 +239,7 @@ def register(subparsers: Any) -> None:
     parse.add_argument("--format", choices=FORMATS, default="brackets", help="output format")
     parse.add_argument("--input", "-i", help="file of sentences, one a line (default: standard input)")
     parse.add_argument("--tokenized", action="store_true", help="input tokens are separated by spaces")
-    parse.add_argument("--batch-size", type=int, default=64)
+    parse.add_argument("--batch-size", type=_positive_int, default=64)
     parse.add_argument("--device", default="cpu", help="cpu, cuda, auto")
     parse.set_defaults(func=_cmd_parse)
     commands = parse.add_subparsers(dest="parse_command", metavar="COMMAND")
@@ -227,8 +269,8 @@ def register(subparsers: Any) -> None:
     evaluate = commands.add_parser("eval", help="score a parser on gold trees (punctuation removed)")
     evaluate.add_argument("--model", default="default", help="parser directory or 'default'")
     evaluate.add_argument("--gold", required=True, help="PTB .mrg folder/file, CoNLL-U or .dp file")
-    evaluate.add_argument("--limit", type=int, help="evaluate the first N sentences only")
-    evaluate.add_argument("--batch-size", type=int, default=64)
+    evaluate.add_argument("--limit", type=_positive_int, help="evaluate the first N sentences only")
+    evaluate.add_argument("--batch-size", type=_positive_int, default=64)
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--device", default="cpu")
     evaluate.set_defaults(func=_cmd_eval)

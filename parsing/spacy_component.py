@@ -4,7 +4,8 @@ Importing this module registers the factory ``"structnlp_parser"`` and these ext
 
 * ``Doc._.induced_parses`` — one :class:`parsing.ParseResult` per sentence (``doc.sents``
   when the pipeline sets sentence boundaries, else the whole ``Doc`` as one sentence), over
-  the sentence's tokens without whitespace tokens;
+  the sentence's tokens without whitespace tokens; a token holding spaces (an entity merged
+  by ``merge_entities``, say) is passed as its words joined by ``_`` (``New_York``);
 * ``Span._.induced_tree`` — for a sentence span, its binary :class:`nltk.Tree` (leaves are the
   token texts);
 * ``Token._.induced_head`` — the token's head (a :class:`spacy.tokens.Token`); the root is its
@@ -32,27 +33,40 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
+from parsing.api import ParseResult
+
 __all__ = ["StructNLPParserComponent", "add_to_pipeline"]
 
 FACTORY = "structnlp_parser"
 
 
+#: ``doc.user_data`` keys of the results: plain lists and dicts, so that ``doc.to_bytes()``,
+#: ``DocBin(store_user_data=True)`` and ``nlp.pipe(n_process=2)`` (which ships docs as bytes) work.
+_PARSES_KEY = ("structnlp", "induced_parses")
+_HEADS_KEY = ("structnlp", "induced_heads")
+
+
+def _doc_parses(doc: Doc) -> list[ParseResult] | None:
+    stored = doc.user_data.get(_PARSES_KEY)
+    return None if stored is None else [ParseResult.from_dict(d) for d in stored]
+
+
 def _span_tree(span: Span) -> Any:
-    parses = span.doc._.induced_parses or []
-    starts = [s.start for s in _sentences(span.doc)]
-    for start, parse in zip(starts, parses, strict=False):
+    stored = span.doc.user_data.get(_PARSES_KEY) or []
+    starts = [s.start for s in _sentences(span.doc) if any(not t.is_space for t in s)]
+    for start, data in zip(starts, stored, strict=False):
         if start == span.start:
-            return parse.tree
+            return ParseResult.from_dict(data).tree
     return None
 
 
 def _token_head(token: Token) -> Token | None:
-    index = token.doc.user_data.get(("structnlp", "induced_heads"), {}).get(token.i)
+    index = token.doc.user_data.get(_HEADS_KEY, {}).get(token.i)
     return None if index is None else token.doc[index]
 
 
 for _cls, _name, _kwargs in (
-    (Doc, "induced_parses", {"default": None}),
+    (Doc, "induced_parses", {"getter": _doc_parses}),
     (Span, "induced_tree", {"getter": _span_tree}),
     (Token, "induced_head", {"getter": _token_head}),
 ):
@@ -80,7 +94,7 @@ class StructNLPParserComponent:
             kept = [t for t in sent if not t.is_space]
             if kept:
                 spans.append(sent)
-                token_lists.append([t.text for t in kept])
+                token_lists.append(["_".join(t.text.split()) for t in kept])
                 indices.append([t.i for t in kept])
         results = self.parser.parse_many(token_lists, batch_size=self.batch_size) if token_lists else []
         heads: dict[int, int] = {}
@@ -89,8 +103,8 @@ class StructNLPParserComponent:
                 continue
             for position, head in zip(positions, result.heads, strict=True):
                 heads[position] = position if head == 0 else positions[head - 1]
-        doc._.induced_parses = results
-        doc.user_data[("structnlp", "induced_heads")] = heads
+        doc.user_data[_PARSES_KEY] = [result.to_dict() for result in results]
+        doc.user_data[_HEADS_KEY] = heads
         return doc
 
 

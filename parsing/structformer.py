@@ -552,11 +552,13 @@ class StructFormerParser(InducedParser):
 
         ``words`` are the normalised words the network sees (punctuation removed with
         ``punctuation="attach"``); ``distances`` has one value per gap between them; ``parent``
-        is the (n, n) matrix of parent probabilities. For inspection and plotting.
+        is the (n, n) matrix of parent probabilities. For inspection and plotting. A sentence
+        of more than ``max_length`` words is parsed in windows, so only its first window (the
+        first ``max_length`` words, which ``words`` lists) has one structure: that one is returned.
         """
         tokens = self._tokens(sentence, "sentence", None)
         if not tokens:
-            raise StructNLPError("sentence 0 is empty: there is nothing to parse")
+            raise StructNLPError("sentence is empty: there is nothing to parse")
         words = self._words(tokens)[0][: self.max_length]
         network = self._network()
         device = next(network.parameters()).device

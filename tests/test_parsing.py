@@ -166,6 +166,13 @@ def test_bad_sentences_raise_clear_errors(parser, sentence, message):
         parser.parse(sentence)
 
 
+def test_a_sentence_the_tokenizer_empties_is_not_called_empty(parser):
+    regex = clone(parser).set_params(tokenizer="regex")
+    regex.module_, regex.vocabulary_ = parser.module_, parser.vocabulary_
+    with pytest.raises(StructNLPError, match=r"sentence 1 \('\.\.\. !'\): the 'regex' tokenizer leaves no"):
+        regex.parse_many(["a dog", "... !"])
+
+
 def test_bad_corpora_raise_clear_errors():
     with pytest.raises(EmptyCorpusError, match="no non-empty sentences among the 3 given"):
         StructFormerParser(**TINY).fit(["", "  ", []])
@@ -347,3 +354,29 @@ def test_training_needs_neither_nltk_nor_spacy(tmp_path):
 
 def test_tree_type(parser):
     assert isinstance(parser.parse("a dog").tree, Tree)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"params": {"hidden_size": "16"}}, "hidden_size must be an int >= 1, got '16'"),
+        ({"params": {"tokenizer": "nltkk"}}, "tokenizer must be one of"),
+        ({"training": {"n_steps": "many"}}, "invalid literal for int"),
+    ],
+)
+def test_hand_edited_settings_fail_when_loading(parser, tmp_path, edit, message):
+    """A bad value in config.json must be named by load, not surface later as a torch TypeError."""
+    path = parser.save(tmp_path / "edited")
+    data = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    for section, values in edit.items():
+        data["config"][section].update(values)
+    (path / "config.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelFileError, match=f"settings are damaged .*{message}"):
+        load_parser(path)
+
+
+def test_structure_of_a_long_sentence_is_its_first_window(parser):
+    info = parser.structure(" ".join(["the cat"] * 10))  # 20 words, max_length 16
+    assert len(info["words"]) == 16 and info["distances"].shape == (15,) and info["parent"].shape == (16, 16)
+    with pytest.raises(StructNLPError, match="^sentence is empty"):
+        parser.structure("  ")

@@ -40,6 +40,18 @@ def test_results_without_heads_and_with_brackets_in_tokens():
     assert ParseResult.from_dict(r.to_dict()).tokens == ["(", "a", ")"]
 
 
+def test_brackets_inside_tokens_are_escaped_in_every_output():
+    """Pre-tokenized text holds tokens such as ``f(x)`` or ``:)``: every format must still be written."""
+    r = ParseResult(["f(x)", ":)", "ok"], Tree("X", [Tree("X", ["f(x)", ":)"]), "ok"]), [3, 3, 0])
+    assert r.to_brackets() == "((f-LRB-x-RRB- :-RRB-) ok)"
+    assert r.to_conllu().splitlines()[1:4] == [
+        "# tree = ((f-LRB-x-RRB- :-RRB-) ok)",
+        "1\tf(x)\t_\t_\t_\t_\t3\t_\t_\t_",
+        "2\t:)\t_\t_\t_\t_\t3\t_\t_\t_",
+    ]
+    assert ParseResult.from_dict(json.loads(r.to_json())) == r
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -48,11 +60,38 @@ def test_results_without_heads_and_with_brackets_in_tokens():
         ({"tokens": ["a", "b"], "tree": from_brackets("(a b)"), "heads": [0, 0]}, "exactly one root"),
         ({"tokens": ["a", "b"], "tree": from_brackets("(a b)"), "heads": [1, 0]}, "not itself"),
         ({"tokens": ["a", ""], "tree": from_brackets("(a b)")}, "non-empty str"),
+        (
+            {"tokens": list("abcd"), "tree": from_brackets("((a b) (c d))"), "heads": [2, 3, 2, 0]},
+            r"cycle \(tokens \[2, 3\]\)",
+        ),
+        ({"tokens": ["a", "b"], "tree": from_brackets("(a b)"), "heads": [2.7, 0]}, "must be ints"),
+        ({"tokens": ["a", "b"], "tree": from_brackets("(a b)"), "heads": ["2", 0]}, "must be ints"),
     ],
 )
 def test_invalid_results_are_refused(kwargs, message):
     with pytest.raises(StructNLPError, match=message):
         ParseResult(**kwargs)
+
+
+def test_malformed_dicts_and_sent_ids_are_refused():
+    with pytest.raises(
+        StructNLPError, match="tokens as a list and tree as a bracket string, got str and str"
+    ):
+        ParseResult.from_dict({"tokens": "ab", "tree": "(a b)", "heads": None})  # not split into letters
+    with pytest.raises(StructNLPError, match="got list and int"):
+        ParseResult.from_dict({"tokens": ["a", "b"], "tree": 5})
+    with pytest.raises(StructNLPError, match="holds a line break"):
+        _result().to_conllu(sent_id="s1\n1\tinjected")
+
+
+def test_heads_may_be_numpy_ints_and_long_chains_are_checked_quickly():
+    import numpy as np
+
+    n = 20_000
+    heads = np.arange(2, n + 2)
+    heads[-1] = 0
+    tree = Tree("X", [str(i) for i in range(n)])
+    assert ParseResult([str(i) for i in range(n)], tree, heads).heads[:2] == [2, 3]
 
 
 def test_evaluate_trees_follows_the_kim_protocol():
@@ -83,6 +122,16 @@ def test_evaluate_trees_scores_heads_from_dependency_sentences():
     assert both["sentence_f1"] == 1.0 and both["n_scored"] == 1 and both["directed"] == 1.0
 
 
+def test_evaluate_trees_refuses_predictions_over_other_words():
+    """Misaligned inputs of equal lengths were scored silently (F1 1.0 for 'the cat' against 'a dog')."""
+    pred = [ParseResult(["the", "cat"], from_brackets("(the cat)"), [2, 0])]
+    with pytest.raises(StructNLPError, match="word 1 is 'the', gold 'a'"):
+        evaluate_trees(pred, [Tree.fromstring("(S (NP (DT a) (NN dog)) (. .))")])
+    with pytest.raises(StructNLPError, match="word 2 is 'cat', gold 'dog'"):
+        evaluate_trees(pred, [DependencySentence(["the", "dog"], ["DT", "NN"], [2, 0])])
+    assert evaluate_trees(pred, gold_heads=[[2, 0]])["directed"] == 1.0  # bare heads: no words to check
+
+
 def test_evaluate_trees_errors():
     pred = [ParseResult(["a", "b"], from_brackets("(a b)"))]
     with pytest.raises(StructNLPError, match="has no heads"):
@@ -100,6 +149,16 @@ def test_load_parser_names():
     assert type(load_parser("default", device="cpu")).__name__ == "StructFormerParser"
     with pytest.raises(StructNLPError, match="expected a model directory"):
         model_path(3)
+
+
+def test_bad_names_and_devices_are_named(tmp_path):
+    with pytest.raises(ModelFileError, match="Default: no such model directory .*'default', 'default-recat'"):
+        load_parser("Default")
+    with pytest.raises(StructNLPError, match="expected a model directory or one of .*, got ''"):
+        load_parser("")  # was read as the current directory
+    with pytest.raises(StructNLPError, match="device must be None or a string .*, got 0") as error:
+        load_parser("default", device=0)
+    assert not isinstance(error.value, ModelFileError)  # the argument is wrong, not the shipped file
 
 
 def test_missing_shipped_model_is_a_clear_error(monkeypatch, tmp_path):

@@ -61,6 +61,44 @@ def test_parse_reads_files_and_refuses_non_utf8(model, tmp_path, stdin_bytes, ca
     assert "standard input, line 1: not valid UTF-8" in capsys.readouterr().err
 
 
+def test_parse_streams_its_output_chunk_by_chunk(model, stdin_bytes, capsys, monkeypatch):
+    """Long inputs are parsed as they are read: the lines before a bad one are already written."""
+    monkeypatch.setattr("parsing.cli.CHUNK", 2)
+    stdin_bytes(b"a dog\nthe cat\na dog\ncaf\xe9\n")
+    assert main(["parse", "--model", str(model)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "(a dog)\n(the cat)\n"
+    assert "standard input, line 4: not valid UTF-8" in captured.err
+
+
+def test_a_line_the_tokenizer_empties_is_named(model, tmp_path, capsys):
+    """The regex tokenizer keeps no token of '...': the error names the line, not 'sentence 1' of a chunk."""
+    regex = load_parser(model).set_params(tokenizer="regex").save(tmp_path / "regex")
+    text = tmp_path / "in.txt"
+    text.write_text("a dog\n\n...\n", encoding="utf-8")
+    assert main(["parse", "--model", str(regex), "--input", str(text)]) == 1
+    err = capsys.readouterr().err
+    assert "in.txt, line 3: the parser's 'regex' tokenizer leaves no token of '...' to parse" in err
+
+
+def test_bad_counts_and_empty_corpora_are_named(model, tmp_path, capsys):
+    mrg = tmp_path / "gold.mrg"
+    mrg.write_text("( (S (NP (DT The) (NN cat)) (VP (VBD sat))) )\n", encoding="utf-8")
+    for option in (["parse", "eval", "--gold", str(mrg), "--limit", "0"], ["parse", "--batch-size", "-1"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(option)
+        assert exit_.value.code == 2
+        assert "expected a positive integer" in capsys.readouterr().err
+    punctuation = tmp_path / "punct.mrg"
+    punctuation.write_text("( (S (. .)) )\n", encoding="utf-8")
+    assert main(["parse", "eval", "--model", str(model), "--gold", str(punctuation)]) == 1
+    assert "punct.mrg: no sentence has words left once punctuation is removed" in capsys.readouterr().err
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n  \n", encoding="utf-8")
+    assert main(["parse", "train", "--corpus", str(blank), "--out", str(tmp_path / "m"), *FAST]) == 1
+    assert "blank.txt: no sentences to train on" in capsys.readouterr().err
+
+
 def test_eval_on_bracketed_and_dependency_trees(model, tmp_path, capsys):
     mrg = tmp_path / "gold.mrg"
     mrg.write_text(
