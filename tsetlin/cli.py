@@ -196,14 +196,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- predict
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from tsetlin.explain import _plain
+    from tsetlin.explain import plain_value
 
     pipe = _load(args.model)
     bow, clf = pipe[0], pipe[-1]
     data = "-" if args.data is None else args.data
     pairs = _records(data, args.data_format, args.text_field, args.label_field)
     n = correct = 0
-    classes = [_plain(c) for c in clf.classes_]
+    classes = [plain_value(c) for c in clf.classes_]
     while batch := list(itertools.islice(pairs, BATCH)):
         X = bow.transform([text for text, _ in batch])
         sums = clf.class_sums(X)
@@ -256,7 +256,7 @@ def _documents_to_explain(args: argparse.Namespace) -> list[tuple[int, str]]:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from structnlp.errors import StructNLPError
-    from tsetlin.explain import _md, explain_pipeline
+    from tsetlin.explain import explain_pipeline, markdown_text
 
     if args.title is not None:
         _check_utf8("--title", args.title)
@@ -290,7 +290,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         preview = " ".join(text.split())
         preview = preview if len(preview) <= 100 else preview[:99] + "…"
         if args.format == "markdown":
-            heading = f"## Document {index}\n\n> {_md(preview)}\n\n" if len(docs) > 1 else ""
+            heading = f"## Document {index}\n\n> {markdown_text(preview)}\n\n" if len(docs) > 1 else ""
             parts.append(heading + explanation.to_markdown(max_literals))
         else:
             heading = f"document {index}: {preview}\n" if len(docs) > 1 else ""
@@ -303,10 +303,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- rules
 def _cmd_rules(args: argparse.Namespace) -> int:
     from structnlp.errors import StructNLPError
-    from tsetlin.explain import _md, _plain
+    from tsetlin.explain import markdown_text, plain_value
 
     pipe = _load(args.model)
-    classes = [_plain(c) for c in pipe[-1].classes_]
+    classes = [plain_value(c) for c in pipe[-1].classes_]
     if args.class_ is not None:
         chosen = [c for c in classes if str(c) == args.class_]
         if not chosen:
@@ -328,12 +328,13 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         out = []
         for c in classes:
-            out += [f"### {_md(c)}", ""]
+            out += [f"### {markdown_text(c)}", ""]
             if not picked[c]:
                 out += ["No rule.", ""]
                 continue
             out += ["| weight | polarity | rule |", "|---:|---|---|"]
-            out += [f"| {r.weight} | {r.polarity} | {_md(r.to_text(max_literals))} |" for r in picked[c]]
+            for r in picked[c]:
+                out.append(f"| {r.weight} | {r.polarity} | {markdown_text(r.to_text(max_literals))} |")
             out.append("")
         text = "\n".join(out)
     else:

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from structnlp.errors import ModelFileError, StructNLPError
 from structnlp.params import check_bool, check_choice, check_int
 from tsetlin.backend import BACKEND_CHOICES, load_backend, resolve_backend
-from tsetlin.explain import Explanation, FiredClause, Rule, _plain, feature_names_or_default
+from tsetlin.explain import Explanation, FiredClause, Rule, feature_names_or_default, plain_value
 
 __all__ = ["TsetlinMachineClassifier"]
 
@@ -247,9 +247,9 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
                 row, col = int(where[0]), int(where[1])
                 value = X[row, col]
             raise StructNLPError(
-                f"X must hold only 0 and 1 (presence of a feature); found {_plain(value)!r} at row {row},"
-                f" column {col}. Use structnlp.features.BooleanBagOfWords for text, or binarize=<threshold>"
-                " for numbers"
+                f"X must hold only 0 and 1 (presence of a feature); found {plain_value(value)!r} at row"
+                f" {row}, column {col}. Use structnlp.features.BooleanBagOfWords for text, or"
+                " binarize=<threshold> for numbers"
             )
         X = sp.csr_matrix(X, dtype=np.uint8)
         X.eliminate_zeros()
@@ -285,7 +285,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         if classes.size < 2:
             raise StructNLPError(
                 "TsetlinMachineClassifier needs at least 2 classes to learn;"
-                f" y holds 1 class ({_plain(classes[0])!r})"
+                f" y holds 1 class ({plain_value(classes[0])!r})"
             )
         Xc = self._binary_csr(X)
         self.classes_ = classes
@@ -752,7 +752,7 @@ def _saved_classes(labels: Any, dtype_name: Any) -> np.ndarray:
     dtype = np.dtype(object) if dtype_name == "object" else np.dtype(dtype_name)
     try:
         classes = np.array(labels, dtype=dtype)
-        ordered = np.array_equal(np.unique(classes), classes) and [_plain(c) for c in classes] == labels
+        ordered = np.array_equal(np.unique(classes), classes) and [plain_value(c) for c in classes] == labels
     except (ValueError, TypeError, OverflowError):
         ordered = False
     if not ordered:
@@ -769,14 +769,14 @@ def _check_label_types(y: np.ndarray) -> None:
             raise StructNLPError(f"y holds a missing label (None) at index {i}; every sample needs one")
     is_str = [isinstance(label, str) for label in y]
     if any(is_str) and not all(is_str):
-        text, other = y[is_str.index(True)], _plain(y[is_str.index(False)])
+        text, other = y[is_str.index(True)], plain_value(y[is_str.index(False)])
         raise StructNLPError(
             f"y mixes str and {type(other).__name__} labels ({text!r} and {other!r}); use one type"
         )
 
 
 def _json_label(label: Any) -> Any:
-    value = _plain(label)
+    value = plain_value(label)
     if not isinstance(value, (str, int, float, bool)):
         raise StructNLPError(
             f"cannot save class label {label!r} of type {type(label).__name__}; use str or int labels"

@@ -35,8 +35,13 @@ __all__ = ["Explanation", "FiredClause", "Rule", "explain_pipeline"]
 EMPTY_CONDITION = "<empty clause: never fires>"
 
 
-def _plain(value: Any) -> Any:
-    """A class label as a plain Python value (numpy scalars -> int/float/str/bool)."""
+def plain_value(value: Any) -> Any:
+    """A numpy scalar (a class label, a cell of X) as a plain Python value, for JSON and messages.
+
+    >>> import numpy as np
+    >>> plain_value(np.int64(3)), plain_value(np.str_("allergy"))
+    (3, 'allergy')
+    """
     return value.item() if isinstance(value, np.generic) else value
 
 
@@ -113,7 +118,7 @@ class Rule:
         ['fever']
         """
         return {
-            "class": _plain(self.class_),
+            "class": plain_value(self.class_),
             "polarity": self.polarity,
             "weight": int(self.weight),
             "positive": list(self.positive),
@@ -199,16 +204,16 @@ class Explanation:
         |---:|---|
         | +2 | IF fever THEN flu  (for, weight 2) |
         """
-        out = [f"**Predicted:** {_md(self.predicted)}", "", "| class | score |", "|---|---:|"]
-        out += [f"| {_md(c)} | {s} |" for c, s in self.scores.items()]
+        out = [f"**Predicted:** {markdown_text(self.predicted)}", "", "| class | score |", "|---|---:|"]
+        out += [f"| {markdown_text(c)} | {s} |" for c, s in self.scores.items()]
         for c, score in self.scores.items():
             fired = [f for f in self.clauses if f.class_ == c]
-            out += ["", f"### {_md(c)} (score {score})", ""]
+            out += ["", f"### {markdown_text(c)} (score {score})", ""]
             if not fired:
                 out.append("No clause fired.")
                 continue
             out += ["| vote | rule |", "|---:|---|"]
-            out += [f"| {f.vote:+d} | {_md(f.rule.to_text(max_literals))} |" for f in fired]
+            out += [f"| {f.vote:+d} | {markdown_text(f.rule.to_text(max_literals))} |" for f in fired]
         return "\n".join(out)
 
     def to_dict(self) -> dict[str, Any]:
@@ -219,16 +224,16 @@ class Explanation:
         """
         decision = self.decision
         if isinstance(decision, (np.ndarray, list, tuple)):
-            decision = [_plain(v) for v in decision]
+            decision = [plain_value(v) for v in decision]
         else:
-            decision = _plain(decision)
+            decision = plain_value(decision)
         return {
-            "predicted": _plain(self.predicted),
+            "predicted": plain_value(self.predicted),
             "decision": decision,
-            "scores": [{"class": _plain(c), "score": int(s)} for c, s in self.scores.items()],
+            "scores": [{"class": plain_value(c), "score": int(s)} for c, s in self.scores.items()],
             "clauses": [
                 {
-                    "class": _plain(f.class_),
+                    "class": plain_value(f.class_),
                     "vote": int(f.vote),
                     "rule": f.rule.to_dict(),
                     "text": str(f.rule),
@@ -262,11 +267,11 @@ class Explanation:
         return render_html(self, document, **options)
 
 
-def _md(value: Any) -> str:
+def markdown_text(value: Any) -> str:
     """Markdown-safe text: HTML such as ``<script>`` in a label or word is shown, never rendered,
     and ``|``, ``*``, ``_``, backticks and brackets neither break a table cell nor make markup.
 
-    >>> print(_md("<b>a|b</b> *x*"))
+    >>> print(markdown_text("<b>a|b</b> *x*"))
     &lt;b&gt;a\\|b&lt;/b&gt; \\*x\\*
     """
     text = html.escape(str(value), quote=False)  # entities: shown as text by every Markdown flavour
