@@ -24,13 +24,15 @@ from typing import Any
 BBC = "bbc_news_summary"
 
 
-def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[str], list[Any], bool]:
-    """(documents, summaries, is_bbc) named by --data or --dataset, of the chosen split."""
+def _pairs(
+    args: argparse.Namespace, split: str | None, exclude: str | None = None
+) -> tuple[list[str], list[Any], bool]:
+    """(documents, summaries, is_bbc) named by --data or --dataset: those of ``split`` (None: all),
+    less those of split ``exclude`` (the validation records, which training must not see)."""
     from structnlp.errors import EmptyCorpusError, StructNLPError
 
     if (args.data is None) == (args.dataset is None):
         raise StructNLPError("give either --data FILE (JSON Lines pairs) or --dataset bbc_news_summary")
-    split = args.split if args.split is not None else default_split
     if args.dataset is not None:
         if args.dataset != BBC:
             raise StructNLPError(f"--dataset must be {BBC!r} (the summarization set with a defined split)")
@@ -49,8 +51,9 @@ def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[st
     docs, sums = [], []
     splits = set()
     for number, record in enumerate(read_jsonl(args.data, text_field=args.text_field), start=1):
-        splits.add(str(record.get("split")))
-        if split is not None and record.get("split", split) != split:
+        found = record.get("split")
+        splits.add(str(found))
+        if (split is not None and found != split) or (exclude is not None and found == exclude):
             continue
         if args.summary_field not in record:
             raise StructNLPError(f"{args.data}: record {number} has no {args.summary_field!r} field")
@@ -64,8 +67,9 @@ def _pairs(args: argparse.Namespace, default_split: str | None) -> tuple[list[st
         docs.append(record[args.text_field])
         sums.append(summary)
     if not docs:  # only a split can leave none: read_jsonl refuses empty files
-        found = ", ".join(sorted(splits))
-        raise EmptyCorpusError(f"{args.data}: no record of split {split!r} (its splits: {found})")
+        held = ", ".join(sorted(splits))
+        wanted = f"split {split!r}" if split is not None else f"a split other than {exclude!r}"
+        raise EmptyCorpusError(f"{args.data}: no record of {wanted} (its splits: {held})")
     return docs, sums, False
 
 
@@ -109,14 +113,14 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from structnlp.errors import StructNLPError
     from summarize import HierarchicalNSESummarizer
 
-    docs, sums, _ = _pairs(args, "train" if args.dataset else None)
-    validation = None
-    if args.validation_split is not None:
-        split, args.split = args.split, args.validation_split
-        validation = _pairs(args, None)[:2]
-        args.split = split
+    split = args.split if args.split is not None else "train" if args.dataset else None
+    if split is not None and args.validation_split == split:
+        raise StructNLPError(f"--validation-split {split!r} is the training split; validate on other records")
+    docs, sums, _ = _pairs(args, split, exclude=args.validation_split)
+    validation = None if args.validation_split is None else _pairs(args, args.validation_split)[:2]
     model = HierarchicalNSESummarizer(
         word_dim=args.word_dim, lemma_dim=args.lemma_dim, pos_dim=args.pos_dim, max_vocab=args.max_vocab,
         min_count=args.min_count, tokenizer=args.tokenizer, lr=args.lr, batch_tokens=args.batch_tokens,
@@ -147,7 +151,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     for option, value in options.items():
         if value is not None:
             check_int(option, value, 1)
-    docs, sums, _ = _pairs(args, "test" if args.dataset else None)
+    split = args.split if args.split is not None else "test" if args.dataset else None
+    docs, sums, _ = _pairs(args, split)
     if args.limit is not None:
         docs, sums = docs[: args.limit], sums[: args.limit]
     if not docs:

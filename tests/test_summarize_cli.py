@@ -86,6 +86,21 @@ def test_train_and_eval_on_json_lines(tmp_path, capsys):
     assert "bbc_news_summary has the splits train, validation and test, not 'dev'" in capsys.readouterr().err
 
 
+def test_training_never_sees_the_validation_records(tmp_path, capsys):
+    """Without --split, `train --validation-split V` used to train on V's records too."""
+    data = tmp_path / "pairs.jsonl"
+    splits = ["train", "train", "validation"]
+    records = [{"text": d, "summary": s, "split": k} for d, s, k in zip(DOCS, SUMMARIES, splits, strict=True)]
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    train = ["summarize", "train", "--data", str(data), "-o", str(tmp_path / "m"), "--tokenizer", "nltk",
+             "--epochs", "1", "--word-dim", "8", "--lemma-dim", "4", "--pos-dim", "4", "--min-count", "1",
+             "--device", "cpu", "--validation-split", "validation"]  # fmt: skip
+    assert main(train) == 0
+    assert "trained on 2 pairs" in capsys.readouterr().out
+    assert main([*train, "--split", "validation"]) == 1
+    assert "--validation-split 'validation' is the training split" in capsys.readouterr().err
+
+
 GOOD = {"text": DOCS[0], "summary": "x"}
 
 

@@ -358,7 +358,7 @@ def _add_data(parser: argparse.ArgumentParser, required: bool, help_text: str) -
 def register(subparsers: Any) -> None:
     """Add ``structnlp classify`` and its subcommands to the ``structnlp`` command line."""
     classify = subparsers.add_parser(
-        "classify", help="Tsetlin Machine text classifiers with readable rules (train, predict, explain)"
+        "classify", help="Tsetlin Machine classifiers with readable rules (train, predict, explain, rules)"
     )
     sub = classify.add_subparsers(dest="classify_command", metavar="COMMAND", required=True)
 
