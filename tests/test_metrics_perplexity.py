@@ -48,3 +48,10 @@ def test_numpy_inputs():
 def test_bad_inputs(call, problem):
     with pytest.raises(StructNLPError, match=problem):
         call()
+
+
+def test_perplexity_beyond_the_float_range_is_inf():
+    # an untrained model can average more than ~709 nats a word; math.exp raised OverflowError
+    assert perplexity_from_log_probs(1000.0, 1) == math.inf
+    assert document_perplexity([1000.0, 2000.0], [1, 2]) == math.inf
+    assert perplexity_from_log_probs(700.0, 1) == pytest.approx(math.exp(700.0))
