@@ -465,6 +465,11 @@ def _data_fingerprint(lengths: np.ndarray) -> str:
     return hashlib.sha256(lengths.astype("<i8").tobytes()).hexdigest()[:16]
 
 
+def _batching(config: TrainConfig) -> dict[str, Any]:
+    """The settings that decide an epoch's batches: a run resumed mid-epoch needs the same."""
+    return {name: getattr(config, name) for name in ("batch_tokens", "max_batch_size", "shuffle", "seed")}
+
+
 def _config_summary(config: TrainConfig) -> dict[str, Any]:
     summary = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name != "log"}
     summary["checkpoint_dir"] = None if config.checkpoint_dir is None else str(config.checkpoint_dir)
@@ -562,6 +567,7 @@ class _Loop:
             "optimizer_name": self.config.optimizer,
             "world_size": self.dist.world_size,
             "data": _data_fingerprint(self.lengths),
+            "batching": _batching(self.config),
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler else None,
             "rng": _rng_states(self.device),
@@ -610,6 +616,18 @@ class _Loop:
             raise StructNLPError(
                 f"{where}: checkpoint uses optimizer {saved['optimizer_name']!r}, the config says"
                 f" {self.config.optimizer!r}; {advice}"
+            )
+        # mid-epoch, the run continues after the batches already trained on: with other batches
+        # some examples would be skipped and others seen twice in that epoch
+        batching = saved.get("batching")
+        now = _batching(self.config)
+        if saved["run"]["batch_in_epoch"] and batching is not None and batching != now:
+            changed = ", ".join(
+                f"{k}: {batching.get(k)!r} -> {v!r}" for k, v in now.items() if batching.get(k) != v
+            )
+            raise StructNLPError(
+                f"{where}: the checkpoint stopped inside an epoch and the settings that make its batches"
+                f" changed ({changed}); resume with the old ones or use {advice}"
             )
         model_state = {k.removeprefix("model/"): v for k, v in arrays.items() if k.startswith("model/")}
         try:

@@ -613,3 +613,29 @@ def test_ddp_two_cpu_processes_with_gloo(tmp_path):
         tmp_path / "checkpoints" / "last", expected_class=CHECKPOINT_CLASS, supported_versions={1}
     )
     assert checkpoint.config["world_size"] == 2 and checkpoint.config["run"]["step"] == 24
+
+
+def test_resume_mid_epoch_refuses_other_batching_settings(tmp_path):
+    # the run skips the batches of the epoch already trained on: other batches would skip some
+    # examples and repeat others in that epoch, silently
+    model, examples, lengths, collate, loss_fn, config = script.build(
+        checkpoint_dir=tmp_path, checkpoint_every=3, max_steps=3
+    )
+    _run(model, examples, lengths, collate, loss_fn, config)
+    saved = load_model(tmp_path / "last", expected_class=CHECKPOINT_CLASS, supported_versions={1})
+    assert saved.config["run"]["batch_in_epoch"] == 3
+    longer = dataclasses.replace(config, max_steps=None)
+    for change in ({"batch_tokens": 24}, {"seed": 6}, {"shuffle": False}, {"max_batch_size": 2}):
+        with pytest.raises(
+            StructNLPError, match=r"stopped inside an epoch .*changed \(.*->.*\); resume with"
+        ):
+            _run(model, examples, lengths, collate, loss_fn, dataclasses.replace(longer, **change))
+    result = _run(model, examples, lengths, collate, loss_fn, longer)
+    assert result.resumed_from_step == 3
+
+
+def test_resume_at_an_epoch_end_may_change_the_batches(tmp_path):
+    model, examples, lengths, collate, loss_fn, config = script.build(max_epochs=1, checkpoint_dir=tmp_path)
+    first = _run(model, examples, lengths, collate, loss_fn, config)
+    config = dataclasses.replace(config, max_epochs=2, batch_tokens=24)
+    assert _run(model, examples, lengths, collate, loss_fn, config).resumed_from_step == first.steps
