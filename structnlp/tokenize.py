@@ -117,10 +117,18 @@ class RegexTokenizer:
     def __init__(self, pattern: str = r"(?u)\b\w[\w'-]*\b", lowercase: bool = True):
         self.pattern = pattern
         self.lowercase = lowercase
+        if not isinstance(pattern, str):
+            raise StructNLPError(f"token pattern must be a str, got {type(pattern).__name__}")
         try:
             self._regex = re.compile(pattern)
         except re.error as exc:
             raise StructNLPError(f"invalid token pattern {pattern!r}: {exc}") from None
+        # findall gives one tuple per match with several groups: tokens would not be strings
+        if self._regex.groups > 1:
+            raise StructNLPError(
+                f"token pattern {pattern!r} has {self._regex.groups} capturing groups; use at most one "
+                "(its text is the token), and (?:...) for the others"
+            )
 
     def tokenize(self, text: str) -> list[str]:
         text = _check_text(text)

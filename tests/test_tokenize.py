@@ -84,6 +84,16 @@ def test_unknown_tokenizer_lists_the_valid_names():
         get_tokenizer("stanza")
 
 
+def test_token_pattern_with_groups():
+    # findall returned tuples for two groups: the bag of words then failed on non-str tokens
+    with pytest.raises(StructNLPError, match=r"has 2 capturing groups; use at most one"):
+        get_tokenizer("regex", pattern=r"(\w)(\w*)")
+    assert get_tokenizer("regex", pattern=r"#(\w+)").tokenize("#Rash and #fever") == ["rash", "fever"]
+    assert get_tokenizer("regex", pattern=r"(?:\w)(?:\w*)").tokenize("ab cd") == ["ab", "cd"]
+    with pytest.raises(StructNLPError, match=r"token pattern must be a str, got NoneType"):
+        get_tokenizer("regex", pattern=None)
+
+
 def test_bad_tokenizer_arguments_are_clear_errors():
     with pytest.raises(StructNLPError, match="must be a name"):
         get_tokenizer(42)
