@@ -44,6 +44,9 @@ def test_multilabel_indicator():
         ([], [], "empty"),
         (1, 1, "not single values"),
         ([[1, 0]], [1], "shape"),
+        ([0, 1], ["0", "1"], r"y_true holds number labels but y_pred holds string labels"),
+        (np.array(["a", 1], dtype=object), ["a", "b"], "y_true mixes string and number labels"),
+        ([None, 1], [0, 1], r"y_true holds None \(NoneType\)"),
     ],
 )
 def test_bad_inputs(y_true, y_pred, problem):
