@@ -272,7 +272,10 @@ def tree_from_distances(
     (a b c)
     """
     words = _tokens(tokens)
-    dist = np.asarray(distances, dtype=float)
+    try:
+        dist = np.asarray(distances, dtype=float)
+    except (TypeError, ValueError):
+        raise StructNLPError("distances must be a sequence of numbers") from None
     if dist.ndim != 1 or dist.shape[0] != len(words) - 1:
         raise StructNLPError(
             f"distances must hold one value between each pair of adjacent tokens: "
@@ -280,8 +283,9 @@ def tree_from_distances(
         )
     if not np.all(np.isfinite(dist)):
         raise StructNLPError("distances must be finite numbers (got NaN or infinity)")
-    if gap < 0:
-        raise StructNLPError(f"gap must be >= 0, got {gap}")
+    # a NaN gap selected no split point, and the decoding recursed forever
+    if isinstance(gap, bool) or not isinstance(gap, (int, float, np.integer, np.floating)) or not gap >= 0:
+        raise StructNLPError(f"gap must be a number >= 0, got {gap!r}")
     if len(words) == 1:
         return Tree(label, [words[0]])
 

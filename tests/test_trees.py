@@ -106,6 +106,19 @@ def test_tree_from_distances_bad_input():
         tree_from_distances([], [])
     with pytest.raises(StructNLPError, match="single string"):
         right_branching_tree("abc")
+    with pytest.raises(StructNLPError, match="distances must be a sequence of numbers"):
+        tree_from_distances(list("abc"), ["x", 1.0])
+
+
+@pytest.mark.parametrize("gap", [float("nan"), -1.0, "1", None, True])
+def test_tree_from_distances_bad_gap(gap):
+    # a NaN gap chose no split point: the decoding recursed until RecursionError
+    with pytest.raises(StructNLPError, match="gap must be a number >= 0"):
+        tree_from_distances(list("abc"), [1.0, 2.0], gap=gap)
+
+
+def test_infinite_gap_splits_everywhere():
+    assert to_brackets(tree_from_distances(list("abc"), [1.0, 2.0], gap=float("inf"))) == "(a b c)"
 
 
 def test_random_binary_tree_is_seeded():
