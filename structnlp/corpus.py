@@ -289,7 +289,11 @@ def write_jsonl(path: PathLike, records: Iterable[dict]) -> int:
                 raise StructNLPError(
                     f"write_jsonl: record {n + 1} is a {type(record).__name__}, expected a dict"
                 )
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            try:
+                line = json.dumps(record, ensure_ascii=False, allow_nan=False)
+            except (TypeError, ValueError) as exc:  # NaN would be written, but is not JSON
+                raise StructNLPError(f"write_jsonl: record {n + 1} is not JSON: {exc}") from None
+            fh.write(line + "\n")
             n += 1
     return n
 
@@ -408,7 +412,15 @@ class ConlluToken:
         """
         if self.feats == "_":
             return {}
-        return dict(item.split("=", 1) for item in self.feats.split("|"))
+        out = {}
+        for item in self.feats.split("|"):
+            name, sep, value = item.partition("=")
+            if not (sep and name and value):
+                raise StructNLPError(
+                    f"CoNLL-U word {self.id}: FEATS {self.feats!r} holds {item!r}, not Name=Value"
+                )
+            out[name] = value
+        return out
 
     def to_line(self) -> str:
         r"""The token as one tab-separated CoNLL-U line.
@@ -697,6 +709,8 @@ def _ptb_trees(file: Path) -> Iterator[Tree]:
                 if not stack:
                     raise CorpusFormatError(file, lineno, "unbalanced brackets: ')' without a matching '('")
                 label, children = stack.pop()
+                if label is None and not children:  # "()": a tree without a label or a word
+                    raise CorpusFormatError(file, lineno, "empty brackets '()'")
                 node = Tree(label or "", children)
                 if stack:
                     stack[-1][1].append(node)

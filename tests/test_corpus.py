@@ -207,6 +207,20 @@ def test_read_jsonl_empty_file(tmp_path):
         list(read_jsonl(write(tmp_path / "e.jsonl", "\n\n")))
 
 
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"score": float("nan")}, "Out of range float values"),
+        ({"tags": {"a"}}, "set is not JSON serializable"),
+    ],
+)
+def test_write_jsonl_refuses_what_is_not_json(tmp_path, record, message):
+    # NaN was written as a bare NaN that other JSON readers reject; a set failed with a TypeError
+    with pytest.raises(StructNLPError, match=rf"record 2 is not JSON: .*{message}"):
+        write_jsonl(tmp_path / "x.jsonl", [{"a": 1}, record])
+    assert not (tmp_path / "x.jsonl").exists()
+
+
 def test_write_jsonl_rejects_non_dicts(tmp_path):
     with pytest.raises(StructNLPError, match="record 2 is a list"):
         write_jsonl(tmp_path / "x.jsonl", [{"a": 1}, [1, 2]])
@@ -458,6 +472,7 @@ def test_read_ptb_folder(tmp_path):
         ("( (S (NN a)) )\n\n( (S\n  (NP (NN b)\n", 3, "the tree starting here misses 3 closing ')'"),
         ("( (S (NN a)) )\n( (S (NN b)) ))\n", 2, "')' without a matching '('"),
         ("( (S (NN a)) )\nstray words\n", 2, "text 'stray' outside any bracketed tree"),
+        ("( (S (NN a)) )\n(S (NP ()))\n", 2, "empty brackets '()'"),  # was a Tree('', []) node
     ],
 )
 def test_read_ptb_unbalanced(tmp_path, content, line, message):
@@ -624,3 +639,9 @@ def test_jsonl_errors_on_standard_input_name_it(stdin_bytes):
 def test_the_format_of_standard_input_must_be_named():
     with pytest.raises(StructNLPError, match="^standard input has no file name to tell its format by"):
         guess_format("-")
+
+
+@pytest.mark.parametrize("feats", ["Number", "Number=Sing|Plur", "=Sing"])
+def test_malformed_feats_are_named(feats):
+    with pytest.raises(StructNLPError, match=r"CoNLL-U word 3: FEATS .* not Name=Value"):
+        ConlluToken(3, "dogs", feats=feats).feats_dict  # noqa: B018
