@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import numbers
 import os
 import random
 import re
@@ -55,6 +56,11 @@ _STATE_KEYS = frozenset({"run", "optimizer_name", "world_size", "data", "optimiz
 
 
 # --------------------------------------------------------------------------- configuration
+
+
+def _is_number(value: Any) -> bool:
+    """A real number, numpy's included (np.float32 from a grid), but not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 @dataclass
@@ -136,13 +142,15 @@ class TrainConfig:
         for name in ("lr", "momentum", "weight_decay"):
             value = getattr(self, name)
             positive = name == "lr"  # a zero step size would train nothing
-            number = isinstance(value, (int, float)) and math.isfinite(value)
-            if not number or value < 0 or (positive and value == 0):
+            if not _is_number(value) or not math.isfinite(value) or value < 0 or (positive and value == 0):
                 raise bad(name, "a positive number" if positive else "a non-negative number")
-        if self.grad_clip is not None and not (
-            isinstance(self.grad_clip, (int, float)) and self.grad_clip > 0
-        ):
+            setattr(self, name, float(value))  # numpy scalars would reach torch and the JSON checkpoint
+        if self.grad_clip is not None and not (_is_number(self.grad_clip) and self.grad_clip > 0):
             raise bad("grad_clip", "a positive number or None")
+        # a string is always true: shuffle="no" or resume="False" would silently do the opposite
+        for name in ("shuffle", "amp", "resume", "restore_best", "progress", "find_unused_parameters"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise bad(name, "True or False")
         if not isinstance(self.device, str):
             raise bad("device", "a string such as 'auto', 'cpu', 'cuda' or 'cuda:1'")
 
@@ -273,7 +281,10 @@ def batches_by_token_budget(
     """
     costs = np.asarray(lengths)
     if costs.ndim != 1 or (costs.size and costs.dtype.kind not in "iu"):
-        raise StructNLPError(f"lengths must be a 1-d sequence of ints, got an array of shape {costs.shape}")
+        raise StructNLPError(
+            f"lengths must be a 1-d sequence of ints, got an array of shape {costs.shape}"
+            f" and dtype {costs.dtype}"
+        )
     if costs.size and costs.min() < 0:
         raise StructNLPError(f"lengths must be non-negative; example {int(costs.argmin())} has {costs.min()}")
     if not is_int(batch_tokens) or batch_tokens < 1:
@@ -823,6 +834,10 @@ def train(
     config = config or TrainConfig()
     if not isinstance(config, TrainConfig):
         raise StructNLPError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if not (hasattr(examples, "__len__") and hasattr(examples, "__getitem__")):
+        raise StructNLPError(
+            f"examples must be a sequence (len and indexing), got {type(examples).__name__}; use list(...)"
+        )
     if len(examples) == 0:
         raise EmptyCorpusError("train() got no training examples")
     if lengths is None:

@@ -544,11 +544,32 @@ def test_validate_every_steps_and_nan_never_best(tmp_path):
         ({"seed": -1}, r"TrainConfig.seed must be an int in \[0, 2\*\*32\), got -1"),
         ({"warmup_steps": -1}, r"TrainConfig.warmup_steps must be a non-negative int"),
         ({"device": 0}, r"TrainConfig.device must be a string"),
+        # a string is true: these trained with shuffling, resumed, ... whatever the string said
+        ({"shuffle": "no"}, r"TrainConfig.shuffle must be True or False, got 'no'"),
+        ({"resume": "False"}, r"TrainConfig.resume must be True or False, got 'False'"),
+        ({"amp": "false"}, r"TrainConfig.amp must be True or False"),
+        ({"restore_best": None}, r"TrainConfig.restore_best must be True or False"),
+        ({"lr": True}, r"TrainConfig.lr must be a positive number, got True"),
+        ({"grad_clip": True}, r"TrainConfig.grad_clip must be a positive number or None, got True"),
     ],
 )
 def test_bad_config(changes, message):
     with pytest.raises(StructNLPError, match=message):
         TrainConfig(**changes)
+
+
+def test_numpy_numbers_and_bools_are_accepted():
+    # np.float32 (from a grid of learning rates) was refused as "not a positive number"
+    config = TrainConfig(lr=np.float32(0.5), momentum=np.float64(0.9), shuffle=np.bool_(False))
+    assert type(config.lr) is float and config.lr == 0.5 and config.momentum == 0.9
+
+
+def test_examples_must_be_indexable():
+    model, examples, lengths, collate, loss_fn, config = script.build(max_epochs=1)
+    with pytest.raises(StructNLPError, match=r"examples must be a sequence .*got generator; use list"):
+        _run(model, (e for e in examples), lengths, collate, loss_fn, config)
+    with pytest.raises(StructNLPError, match=r"lengths must be a 1-d sequence of ints, .* dtype float64"):
+        _run(model, examples, [float(n) for n in lengths], collate, loss_fn, config)
 
 
 def test_bad_training_input():
