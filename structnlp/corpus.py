@@ -560,6 +560,18 @@ class Sentence:
         for comment in self.comments:
             if "\n" in comment or "\r" in comment:
                 raise StructNLPError(f"CoNLL-U comment {comment!r} holds a line break")
+        # what read_conllu checks, checked here too: a written file must read back
+        n = len(self.tokens)
+        if n == 0:
+            raise StructNLPError("a CoNLL-U sentence needs at least one word")
+        for k, token in enumerate(self.tokens, start=1):
+            if not isinstance(token.id, int) or isinstance(token.id, bool) or token.id != k:
+                raise StructNLPError(f"CoNLL-U word {k} has ID {token.id!r}; word IDs must be 1, 2, 3, ...")
+            head = token.head
+            if not isinstance(head, int) or isinstance(head, bool) or not 0 <= head <= n or head == k:
+                raise StructNLPError(
+                    f"CoNLL-U word {k}: head {head!r} must be an int in 0..{n} other than {k} (0 is the root)"
+                )
         lines = ["#" if c == "" else f"# {c}" for c in self.comments]
         extras = iter(self.extras)
         pending = next(extras, None)

@@ -599,6 +599,12 @@ def test_folder_is_read_lazily(tmp_path):
         (Sentence([ConlluToken(1, "x", misc="A=1\nB=2")]), "misc 'A=1\\nB=2' holds a tab or line break"),
         (Sentence([ConlluToken(1, "x")], comments=["text = x\ny"]), "comment 'text = x\\ny' holds"),
         (Sentence([ConlluToken(1, "x")], extras=[ConlluExtra(0, ("1.1", "a\tb", *["_"] * 8))]), "line 1.1"),
+        # each of these was written, and read_conllu then refused the file
+        (Sentence([ConlluToken(1, "x", head=3)]), "word 1: head 3 must be an int in 0..1 other than 1"),
+        (Sentence([ConlluToken(1, "x"), ConlluToken(2, "y", head=2)]), "word 2: head 2 must be"),
+        (Sentence([ConlluToken(1, "x", head="0")]), "word 1: head '0' must be an int"),
+        (Sentence([ConlluToken(2, "x")]), "word 1 has ID 2; word IDs must be 1, 2, 3"),
+        (Sentence([]), "needs at least one word"),
     ],
 )
 def test_write_conllu_refuses_values_that_would_break_the_file(tmp_path, sentence, problem):
