@@ -29,6 +29,7 @@ import io
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +129,8 @@ def open_text_write(path: PathLike) -> Iterator[IO[str]]:
     """Open ``path`` for writing UTF-8 text atomically, gzip-compressed when it ends with ``.gz``.
 
     The gzip stream records no file name or time, so the same text gives the same bytes.
+    ``"-"`` is standard output, as it is standard input for the readers (write ``./-`` for a
+    file of that name); a stream cannot be replaced atomically, so it is written as it goes.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "notes.txt.gz"
@@ -136,6 +139,10 @@ def open_text_write(path: PathLike) -> Iterator[IO[str]]:
     >>> list(read_documents(p))
     ['written whole or not at all']
     """
+    if str(path) == STDIN:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
     path = Path(path)
     if path.name.endswith(".gz"):
         with atomic_write(path, "wb") as raw:

@@ -651,3 +651,15 @@ def test_the_format_of_standard_input_must_be_named():
 def test_malformed_feats_are_named(feats):
     with pytest.raises(StructNLPError, match=r"CoNLL-U word 3: FEATS .* not Name=Value"):
         ConlluToken(3, "dogs", feats=feats).feats_dict  # noqa: B018
+
+
+def test_writers_take_a_dash_for_standard_output(tmp_path, monkeypatch, capsys):
+    # they wrote a file named '-' in the working directory
+    monkeypatch.chdir(tmp_path)
+    assert write_jsonl("-", [{"text": "é", "label": 1}]) == 1
+    assert write_conllu("-", [Sentence([ConlluToken(1, "Hi", deprel="root")])]) == 1
+    out = capsys.readouterr().out
+    assert out == '{"text": "é", "label": 1}\n' + "1\tHi\t_\t_\t_\t_\t0\troot\t_\t_\n\n"
+    assert list(tmp_path.iterdir()) == []
+    write_jsonl("./-", [{"a": 1}])
+    assert (tmp_path / "-").read_text() == '{"a": 1}\n'
