@@ -276,6 +276,22 @@ def test_spacy_chunking_keeps_offsets_and_tokens(spacy_tok):
     assert len(small.split_sentences(text)) == 120
 
 
+def test_spacy_chunks_never_exceed_the_pipeline_max_length(spacy_tok, monkeypatch):
+    # chunk_chars above nlp.max_length gave spaCy's E088 ValueError, after the document was read
+    monkeypatch.setattr(spacy_tok.nlp, "max_length", 1500)
+    big = SpacyTokenizer(model="embedded", chunk_chars=100_000)
+    text = "cats sleep all day. " * 200  # 4,000 characters
+    assert big.tokenize(text) == ["cats", "sleep", "all", "day", "."] * 200
+    assert " ".join(big.split_sentences(text)) == text.strip()
+    assert sum(len(s) for s in big.analyze(text)) == 1000
+
+
+@pytest.mark.parametrize("option", [{"batch_size": True}, {"chunk_chars": 2000.0}])
+def test_spacy_int_options_refuse_bools_and_floats(option):
+    with pytest.raises(StructNLPError, match="must be"):
+        SpacyTokenizer(model="embedded", **option)
+
+
 @given(text=st.text(alphabet="ab \n", max_size=400), size=st.integers(min_value=1, max_value=50))
 def test_chunks_cover_the_text_exactly(text, size):
     pieces = list(_chunks(text, size))
