@@ -310,7 +310,7 @@ def read_csv(
     text_field: str | None = "text",
     label_field: str | None = None,
     *,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     fields: Sequence[str] | None = None,
 ) -> Iterator[dict]:
     """Stream the rows of CSV files with a header row, as ``dict`` of column name to string.
@@ -319,7 +319,8 @@ def read_csv(
     ``text_field`` and ``label_field`` must be columns of the header; with ``fields`` given,
     only the text, label and listed columns are kept. Blank lines are skipped. A row with a
     different number of columns than the header, a duplicated column name or an unclosed
-    quote raises :class:`CorpusFormatError`. Use ``delimiter="\\t"`` for TSV.
+    quote raises :class:`CorpusFormatError`. By default a ``*.tsv`` (or ``*.tsv.gz``) file is
+    read with a tab and any other with a comma, file by file; ``delimiter`` sets one for all.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "data.csv"
@@ -328,15 +329,19 @@ def read_csv(
     [{'label': 'pos', 'text': 'good,\\nfun'}, {'label': 'neg', 'text': 'dull'}]
     """
 
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise StructNLPError(f"delimiter must be one character or None, got {delimiter!r}")
+
     def parse(file: Path) -> Iterator[dict]:
         position = [0]  # physical line number of the last line handed to the csv module
+        sep = delimiter or ("\t" if _matches(file.name, (".tsv",)) else ",")
 
         def feed() -> Iterator[str]:
             for lineno, line in iter_lines(file):
                 position[0] = lineno
                 yield line + "\n"
 
-        reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+        reader = csv.reader(feed(), delimiter=sep, strict=True)
         header: list[str] | None = None
         while True:
             start = position[0] + 1
@@ -373,7 +378,7 @@ def read_csv(
                 raise CorpusFormatError(
                     file,
                     start,
-                    f"row has {len(row)} columns, the header has {len(header)} (delimiter {delimiter!r})",
+                    f"row has {len(row)} columns, the header has {len(header)} (delimiter {sep!r})",
                 )
             yield _select(dict(zip(header, row, strict=True)), file, start, text_field, label_field, fields)
 
@@ -876,10 +881,5 @@ def iter_corpus(path: PathLike, format: str = "auto", **options: Any) -> Iterato
         format = guess_format(path)
     if format not in FORMATS:
         raise StructNLPError(f"unknown corpus format {format!r}; use 'auto' or one of {sorted(FORMATS)}")
-    if format == "csv" and "delimiter" not in options:
-        path = Path(path)
-        first = next(iter_files(path, CSV_SUFFIXES), path) if path.is_dir() else path
-        if _matches(first.name, (".tsv",)):
-            options["delimiter"] = "\t"
     reader, _ = FORMATS[format]
     return reader(path, **options)

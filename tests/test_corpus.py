@@ -294,6 +294,21 @@ def test_read_csv_field_over_the_csv_limit(tmp_path):
     assert "csv.field_size_limit()" in str(error_of(read_csv(p), p, 3))
 
 
+def test_read_csv_tells_tsv_from_csv_file_by_file(tmp_path):
+    # a .tsv was read with a comma ("no column 'text'"), and iter_corpus applied the first
+    # file's delimiter to every file of a folder
+    write(tmp_path / "a.tsv", "text\tlabel\nhello, world\tpos\n")
+    write(tmp_path / "b.csv.gz", 'text,label\n"x, y",neg\n', gz=True)
+    expected = [{"text": "hello, world", "label": "pos"}, {"text": "x, y", "label": "neg"}]
+    assert list(read_csv(tmp_path, label_field="label")) == expected
+    assert list(iter_corpus(tmp_path, text_field="text", label_field="label")) == expected
+    assert list(read_csv(tmp_path / "a.tsv")) == expected[:1]
+    with pytest.raises(CorpusFormatError, match=r"b.csv.gz, line 1: no column 'text'"):
+        list(read_csv(tmp_path, label_field="label", delimiter="\t"))
+    with pytest.raises(StructNLPError, match="delimiter must be one character or None, got ';;'"):
+        read_csv(tmp_path, delimiter=";;")
+
+
 def test_read_csv_tsv_and_empty(tmp_path):
     p = write(tmp_path / "d.tsv", "text\tlabel\nWho is it ?\tHUM\n")
     assert list(read_csv(p, delimiter="\t")) == [{"text": "Who is it ?", "label": "HUM"}]
