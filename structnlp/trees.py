@@ -422,6 +422,18 @@ def _check_heads(heads: Sequence[int], name: str = "heads") -> list[int]:
     return out
 
 
+def _check_flags(values: object, name: str) -> list[bool]:
+    """A boolean mask; a string would be true whatever it says ("False" kept a word)."""
+    if isinstance(values, (str, bytes)):
+        raise StructNLPError(f"{name} must be a sequence of booleans, got a string")
+    flags = list(values)  # type: ignore[call-overload]
+    for i, flag in enumerate(flags):
+        number = isinstance(flag, (int, np.integer)) and flag in (0, 1)
+        if not (isinstance(flag, (bool, np.bool_)) or number):
+            raise StructNLPError(f"{name}: entry {i} is {flag!r}; expected True or False")
+    return [bool(flag) for flag in flags]
+
+
 def chain_heads(n: int, attach: Literal["left", "right"] = "left") -> list[int]:
     """Heads of the chain baseline over ``n`` words (1-based, 0 = root).
 
@@ -453,7 +465,7 @@ def project_heads(heads: Sequence[int], keep: Sequence[bool]) -> list[int]:
     [0, 3, 4, 1]
     """
     hs = _check_heads(heads)
-    mask = [bool(k) for k in keep]
+    mask = _check_flags(keep, "keep")
     if len(mask) != len(hs):
         raise StructNLPError(f"keep has {len(mask)} entries but there are {len(hs)} heads")
     new_index = {}

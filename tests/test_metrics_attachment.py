@@ -104,3 +104,10 @@ def test_undirected_is_the_shared_edge_count(gold, data):
 
     scores = attachment_score([pred], [gold])
     assert scores["undirected"] == pytest.approx(len(edges(pred) & edges(gold)) / n)
+
+
+def test_ignore_must_be_booleans():
+    # bool("False") is True: every word was ignored, and the error said so
+    with pytest.raises(StructNLPError, match=r"ignore of sentence 0: entry 0 is 'False'; expected True"):
+        attachment_score([[0, 1]], [[0, 1]], ignore=[["False", "False"]])
+    assert attachment_score([[0, 1]], [[0, 1]], ignore=[[0, 1]])["n_words"] == 1

@@ -201,3 +201,11 @@ def test_project_heads_reattaches_through_dropped_chain_and_errors():
         project_heads([0, 5], [True, True])
     with pytest.raises(StructNLPError, match="keep has 1 entries"):
         project_heads([0, 1], [True])
+
+
+@pytest.mark.parametrize("keep", [["False", "True"], [None, True], [2, 1], "10"])
+def test_project_heads_keep_must_be_booleans(keep):
+    # bool("False") is True: the word was silently kept
+    with pytest.raises(StructNLPError, match="keep"):
+        project_heads([0, 1], keep)
+    assert project_heads([0, 1], [0, 1]) == project_heads([0, 1], [False, True]) == [0]

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from structnlp.errors import StructNLPError
-from structnlp.trees import _check_heads
+from structnlp.trees import _check_flags, _check_heads
 
 __all__ = ["attachment_score"]
 
@@ -67,7 +67,7 @@ def attachment_score(
         if ignore is None:
             scored = [True] * len(gold)
         else:
-            scored = [not bool(x) for x in ignore[k]]
+            scored = [not x for x in _check_flags(ignore[k], f"ignore of sentence {k}")]
             if len(scored) != len(gold):
                 raise StructNLPError(f"sentence {k}: ignore has {len(scored)} entries for {len(gold)} words")
         gold_edges = {frozenset((i, h)) for i, h in enumerate(gold, start=1) if scored[i - 1]}
