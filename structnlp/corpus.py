@@ -5,7 +5,8 @@ Every reader here follows the same rules, so that code written for one format wo
 * it takes a **file or a folder**. A folder is walked recursively, lazily (one folder listed at
   a time), in sorted name order, reading only the files whose name ends with one of the
   format's suffixes, optionally followed by ``.gz`` (e.g. ``*.conllu`` and ``*.conllu.gz``);
-  hidden files and folders (name starting with ``.``) are skipped;
+  hidden files and folders (name starting with ``.``) are skipped, and a folder reached twice
+  through symbolic links is read once;
 * it is a **generator**: records are parsed one at a time, so a 1 GB file is never loaded whole
   (the exception is one document in ``one_per="file"`` mode, which is held as one string);
 * it reads **gzip transparently**, recognised by its magic bytes whatever the file name;
@@ -64,14 +65,21 @@ def _matches(name: str, suffixes: Sequence[str]) -> bool:
     return any(name.endswith(s) for s in suffixes)
 
 
-def _walk(folder: Path, suffixes: Sequence[str]) -> Iterator[Path]:
+def _walk(folder: Path, suffixes: Sequence[str], seen: set[tuple[int, int]] | None = None) -> Iterator[Path]:
+    # a folder is entered once: a symbolic link back up the tree yielded its files again and
+    # again, until the operating system refused the path ("Too many levels of symbolic links")
+    seen = set() if seen is None else seen
+    info = folder.stat()
+    if (info.st_dev, info.st_ino) in seen:
+        return
+    seen.add((info.st_dev, info.st_ino))
     with os.scandir(folder) as it:
         entries = sorted(it, key=lambda e: e.name)
     for entry in entries:
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            yield from _walk(Path(entry.path), suffixes)
+            yield from _walk(Path(entry.path), suffixes, seen)
         elif _matches(entry.name, suffixes):
             yield Path(entry.path)
 

@@ -678,3 +678,12 @@ def test_writers_take_a_dash_for_standard_output(tmp_path, monkeypatch, capsys):
     assert list(tmp_path.iterdir()) == []
     write_jsonl("./-", [{"a": 1}])
     assert (tmp_path / "-").read_text() == '{"a": 1}\n'
+
+
+def test_a_symbolic_link_loop_is_walked_once(tmp_path):
+    # the link back up yielded sub/a.txt ~40 times, then failed with "Too many levels of symbolic links"
+    write(tmp_path / "sub" / "a.txt", "doc a")
+    write(tmp_path / "b.txt", "doc b")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "again").symlink_to(tmp_path / "sub", target_is_directory=True)
+    assert list(read_documents(tmp_path)) == ["doc a", "doc b"]  # 'again' is 'sub', already read
