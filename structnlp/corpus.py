@@ -221,6 +221,15 @@ _JSON_TYPES = {
 }
 
 
+def _check_field_names(text_field: object, label_field: object, fields: object) -> None:
+    """Field names are checked once, before reading: ``fields="id"`` would ask for 'i' and 'd'."""
+    for name, value in (("text_field", text_field), ("label_field", label_field)):
+        if value is not None and not isinstance(value, str):
+            raise StructNLPError(f"{name} must be a field name (str) or None, got {value!r}")
+    if fields is not None and (isinstance(fields, str) or not all(isinstance(f, str) for f in fields)):
+        raise StructNLPError(f"fields must be a list of field names, got {fields!r}")
+
+
 def _select(
     record: dict,
     file: Path,
@@ -266,6 +275,7 @@ def read_jsonl(
     >>> list(read_jsonl(p, fields=["label"]))
     [{'text': 'good film', 'label': 'pos'}]
     """
+    _check_field_names(text_field, label_field, fields)
 
     def parse(file: Path) -> Iterator[dict]:
         for lineno, line in iter_lines(file):
@@ -337,6 +347,7 @@ def read_csv(
     [{'label': 'pos', 'text': 'good,\\nfun'}, {'label': 'neg', 'text': 'dull'}]
     """
 
+    _check_field_names(text_field, label_field, fields)
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise StructNLPError(f"delimiter must be one character or None, got {delimiter!r}")
 

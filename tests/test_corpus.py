@@ -687,3 +687,21 @@ def test_a_symbolic_link_loop_is_walked_once(tmp_path):
     (tmp_path / "sub" / "loop").symlink_to(tmp_path, target_is_directory=True)
     (tmp_path / "again").symlink_to(tmp_path / "sub", target_is_directory=True)
     assert list(read_documents(tmp_path)) == ["doc a", "doc b"]  # 'again' is 'sub', already read
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"fields": "id"}, r"fields must be a list of field names, got 'id'"),  # asked for 'i' and 'd'
+        ({"fields": ["id", 3]}, r"fields must be a list of field names"),
+        ({"text_field": 5}, r"text_field must be a field name \(str\) or None, got 5"),
+        ({"label_field": ["label"]}, r"label_field must be a field name"),
+    ],
+)
+def test_field_names_are_checked_before_reading(tmp_path, options, problem):
+    for reader, content, name in (
+        (read_jsonl, '{"text": "a", "id": 1}\n', "a.jsonl"),
+        (read_csv, "text,id\na,1\n", "a.csv"),
+    ):
+        with pytest.raises(StructNLPError, match=problem):
+            reader(write(tmp_path / name, content), **options)
