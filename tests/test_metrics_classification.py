@@ -37,6 +37,13 @@ def test_multilabel_indicator():
     assert s["micro_recall"] == pytest.approx(2 / 3)
 
 
+@pytest.mark.parametrize("labels", [[], "ab"])
+def test_bad_labels(labels):
+    # labels=[] made every macro and weighted score NaN
+    with pytest.raises(StructNLPError, match="labels must be None or a non-empty sequence"):
+        classification_report_dict(["a", "b"], ["a", "b"], labels=labels)
+
+
 @pytest.mark.parametrize(
     ("y_true", "y_pred", "problem"),
     [

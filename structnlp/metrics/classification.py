@@ -72,6 +72,9 @@ def classification_report_dict(
     if true.shape != pred.shape:
         raise StructNLPError(f"y_true has shape {true.shape} but y_pred has shape {pred.shape}")
     _check_label_types(true, pred)
+    if labels is not None and (isinstance(labels, (str, bytes)) or len(labels) == 0):
+        # an empty list made every macro and weighted score NaN
+        raise StructNLPError(f"labels must be None or a non-empty sequence of labels, got {labels!r}")
     scores: dict[str, float] = {"accuracy": float(accuracy_score(true, pred))}
     for average in ("macro", "micro", "weighted"):
         p, r, f, _ = precision_recall_fscore_support(
