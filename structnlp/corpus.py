@@ -419,7 +419,8 @@ def _check_cell(value: object, what: str) -> None:
 class ConlluToken:
     """One word line of a CoNLL-U sentence (UD v2 columns; ``"_"`` marks an empty value).
 
-    ``id`` is the 1-based word index and ``head`` the index of the head word (0 for the root).
+    ``id`` is the 1-based word index and ``head`` the index of the head word (0 for the root),
+    or None where HEAD is ``_`` (a file with no dependency tree, e.g. a tagger's output).
     FEATS, DEPS and MISC are kept as the raw strings; :attr:`feats_dict` parses FEATS.
     """
 
@@ -429,7 +430,7 @@ class ConlluToken:
     upos: str = "_"
     xpos: str = "_"
     feats: str = "_"
-    head: int = 0
+    head: int | None = 0
     deprel: str = "_"
     deps: str = "_"
     misc: str = "_"
@@ -475,7 +476,7 @@ class ConlluToken:
                 self.upos,
                 self.xpos,
                 self.feats,
-                str(self.head),
+                "_" if self.head is None else str(self.head),
                 self.deprel,
                 self.deps,
                 self.misc,
@@ -538,8 +539,8 @@ class Sentence:
         return [t.form for t in self.tokens]
 
     @property
-    def heads(self) -> list[int]:
-        """Head of each word: a 1-based word index, 0 for the root."""
+    def heads(self) -> list[int | None]:
+        """Head of each word: a 1-based word index, 0 for the root, None where HEAD is ``_``."""
         return [t.head for t in self.tokens]
 
     @property
@@ -599,9 +600,12 @@ class Sentence:
             if not isinstance(token.id, int) or isinstance(token.id, bool) or token.id != k:
                 raise StructNLPError(f"CoNLL-U word {k} has ID {token.id!r}; word IDs must be 1, 2, 3, ...")
             head = token.head
+            if head is None:
+                continue
             if not isinstance(head, int) or isinstance(head, bool) or not 0 <= head <= n or head == k:
                 raise StructNLPError(
                     f"CoNLL-U word {k}: head {head!r} must be an int in 0..{n} other than {k} (0 is the root)"
+                    " or None"
                 )
         lines = ["#" if c == "" else f"# {c}" for c in self.comments]
         extras = iter(self.extras)
@@ -624,9 +628,11 @@ def _int(value: str, file: Path, lineno: int, what: str) -> int:
         raise CorpusFormatError(file, lineno, f"{what} {value!r} is not an integer") from None
 
 
-def _check_heads(heads: Sequence[int], lines: Sequence[int], file: Path) -> None:
+def _check_heads(heads: Sequence[int | None], lines: Sequence[int], file: Path) -> None:
     n = len(heads)
     for i, (head, lineno) in enumerate(zip(heads, lines, strict=True), start=1):
+        if head is None:
+            continue
         if not 0 <= head <= n:
             raise CorpusFormatError(file, lineno, f"head {head} of word {i} is outside 0..{n}")
         if head == i:
@@ -689,7 +695,8 @@ def _conllu_sentences(file: Path) -> Iterator[Sentence]:
             raise CorpusFormatError(
                 file, lineno, f"word ID {word_id} out of sequence (expected {len(tokens) + 1})"
             )
-        head = _int(cols[6], file, lineno, "HEAD")
+        # '_' is CoNLL-U's "unspecified": files without a tree (a tagger's, a constituency parser's)
+        head = None if cols[6] == "_" else _int(cols[6], file, lineno, "HEAD")
         tokens.append(ConlluToken(word_id, *cols[1:6], head, *cols[7:]))
         token_lines.append(lineno)
     if tokens or comments or extras:
@@ -700,7 +707,8 @@ def read_conllu(path: PathLike) -> Iterator[Sentence]:
     """Stream the sentences of CoNLL-U files (``*.conllu`` in a folder), validated.
 
     Checked: 10 tab-separated columns, no empty column, word IDs 1, 2, 3... in order, integer
-    heads within ``0..len(sentence)`` and never a word's own index. Multiword tokens and empty
+    heads within ``0..len(sentence)`` and never a word's own index; a HEAD of ``_`` (no tree)
+    is read as None. Multiword tokens and empty
     nodes are not words: they are kept verbatim in :attr:`Sentence.extras`.
 
     >>> import tempfile, pathlib

@@ -705,3 +705,17 @@ def test_field_names_are_checked_before_reading(tmp_path, options, problem):
     ):
         with pytest.raises(StructNLPError, match=problem):
             reader(write(tmp_path / name, content), **options)
+
+
+def test_conllu_without_a_tree_reads_and_writes_back(tmp_path):
+    # HEAD '_' is CoNLL-U's "unspecified" (a tagger's output, or the parsing package's
+    # constituency-only results): read_conllu refused the file ("HEAD '_' is not an integer")
+    text = (
+        "# text = Dogs bark\n1\tDogs\tdog\tNOUN\t_\t_\t_\t_\t_\t_\n2\tbark\tbark\tVERB\t_\t_\t_\t_\t_\t_\n\n"
+    )
+    path = write(tmp_path / "tagged.conllu", text)
+    [sentence] = read_conllu(path)
+    assert sentence.heads == [None, None] and sentence.upos == ["NOUN", "VERB"]
+    assert sentence.to_conllu() == text
+    write_conllu(tmp_path / "copy.conllu", [sentence])
+    assert (tmp_path / "copy.conllu").read_text(encoding="utf-8") == text
