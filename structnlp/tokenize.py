@@ -303,7 +303,7 @@ class SpacyTokenizer:
         [2, 1]
         """
         size = self.batch_size if batch_size is None else batch_size
-        if not isinstance(size, int) or size < 1:
+        if not is_int(size) or size < 1:
             raise StructNLPError(f"batch_size must be a positive int, got {size!r}")
         if isinstance(texts, str):
             raise StructNLPError("pipe() takes an iterable of texts, got one str; use analyze() for one text")

@@ -290,6 +290,8 @@ def test_spacy_chunks_never_exceed_the_pipeline_max_length(spacy_tok, monkeypatc
 def test_spacy_int_options_refuse_bools_and_floats(option):
     with pytest.raises(StructNLPError, match="must be"):
         SpacyTokenizer(model="embedded", **option)
+    with pytest.raises(StructNLPError, match="batch_size must be a positive int, got True"):
+        list(SpacyTokenizer(model="embedded").pipe(["a"], batch_size=True))
 
 
 @given(text=st.text(alphabet="ab \n", max_size=400), size=st.integers(min_value=1, max_value=50))
