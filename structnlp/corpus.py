@@ -101,6 +101,9 @@ def iter_files(path: PathLike, suffixes: Sequence[str]) -> Iterator[Path]:
     >>> [p.relative_to(d).as_posix() for p in iter_files(d, (".txt",))]
     ['a.txt.gz', 'b.txt', 'sub/c.txt']
     """
+    if isinstance(suffixes, str) or not all(isinstance(x, str) for x in suffixes):
+        # a str would be read as its characters: suffixes=".md" picked every name ending in "d"
+        raise StructNLPError(f"suffixes must be a list of name endings such as ['.txt'], got {suffixes!r}")
     if str(path) == STDIN:
         return iter([Path(STDIN)])
     path = Path(path)

@@ -719,3 +719,11 @@ def test_conllu_without_a_tree_reads_and_writes_back(tmp_path):
     assert sentence.to_conllu() == text
     write_conllu(tmp_path / "copy.conllu", [sentence])
     assert (tmp_path / "copy.conllu").read_text(encoding="utf-8") == text
+
+
+def test_suffixes_must_be_a_list(tmp_path):
+    write(tmp_path / "notes.md", "a note")
+    write(tmp_path / "data.jsonld", "{}")
+    with pytest.raises(StructNLPError, match=r"suffixes must be a list of name endings .*got '.md'"):
+        read_documents(tmp_path, suffixes=".md")
+    assert list(read_documents(tmp_path, suffixes=[".md"])) == ["a note"]
