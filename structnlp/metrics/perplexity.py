@@ -70,6 +70,8 @@ def perplexity_from_log_probs(
     nll = _as_array(total_neg_log_likelihood, "total_neg_log_likelihood")
     counts = _as_array(n_words, "n_words")
     _check_nll(nll)
+    if nll.size > 1 and counts.size > 1 and nll.shape != counts.shape:  # one batch's count forgotten?
+        raise StructNLPError(f"{nll.size} log-likelihoods but {counts.size} word counts")
     total_words = counts.sum()
     if np.any(counts < 0) or total_words <= 0:
         raise StructNLPError(
