@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from structnlp.errors import EmptyCorpusError, ModelFileError, StructNLPError
-from structnlp.modelio import load_model, save_model
+from structnlp.modelio import can_replace, load_model, save_model
 from structnlp.params import is_int
 
 if TYPE_CHECKING:
@@ -847,6 +847,15 @@ def train(
         raise StructNLPError(f"got {len(examples)} examples but lengths has shape {lengths.shape}")
     if (config.patience is not None or config.validate_every is not None) and validate is None:
         raise StructNLPError("patience and validate_every need a validate function")
+    if config.checkpoint_dir is not None:  # checked now, not when the first checkpoint is written
+        folder = Path(config.checkpoint_dir)
+        if folder.exists() and not folder.is_dir():
+            raise StructNLPError(f"checkpoint_dir {folder} is a file, not a folder")
+        if not can_replace(folder / "last"):
+            raise ModelFileError(
+                f"{folder / 'last'}: exists and is not a checkpoint; the checkpoints would not be written"
+                " (remove it or choose another checkpoint_dir)"
+            )
     dist = _start_distributed(config.device)
     try:
         seed_everything(config.seed + dist.rank)

@@ -660,3 +660,26 @@ def test_resume_at_an_epoch_end_may_change_the_batches(tmp_path):
     first = _run(model, examples, lengths, collate, loss_fn, config)
     config = dataclasses.replace(config, max_epochs=2, batch_tokens=24)
     assert _run(model, examples, lengths, collate, loss_fn, config).resumed_from_step == first.steps
+
+
+def test_unusable_checkpoint_dir_is_named_before_training(tmp_path):
+    # both failed only when the first checkpoint was written, after an epoch of training
+    model, examples, lengths, collate, loss_fn, config = script.build(max_epochs=1)
+    calls = []
+
+    def counting(model, batch):
+        calls.append(1)
+        return loss_fn(model, batch)
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    with pytest.raises(StructNLPError, match=r"checkpoint_dir .*notes.txt is a file, not a folder"):
+        _run(model, examples, lengths, collate, counting, dataclasses.replace(config, checkpoint_dir=a_file))
+    (tmp_path / "run" / "last").mkdir(parents=True)
+    (tmp_path / "run" / "last" / "thesis.tex").write_text("precious")
+    with pytest.raises(ModelFileError, match=r"last: exists and is not a checkpoint"):
+        _run(
+            model, examples, lengths, collate, counting,
+            dataclasses.replace(config, checkpoint_dir=tmp_path / "run", resume=False),
+        )  # fmt: skip
+    assert calls == [] and (tmp_path / "run" / "last" / "thesis.tex").read_text() == "precious"
