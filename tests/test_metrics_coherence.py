@@ -203,3 +203,8 @@ def test_topics_as_a_2d_array_of_words():
     assert topic_diversity(words) == 1.0
     with pytest.raises(StructNLPError, match=r"must be 2-D \(topics x words\), got shape \(2,\)"):
         npmi_coherence(np.array(["a", "b"]), texts)
+
+
+def test_cooccurrence_vocabulary_must_be_a_list():
+    with pytest.raises(StructNLPError, match="vocabulary must be a list of words, got a single string"):
+        cooccurrence_counts([["ab", "a"]], "ab")

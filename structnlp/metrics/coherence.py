@@ -66,6 +66,8 @@ def cooccurrence_counts(
         isinstance(window_size, bool) or not isinstance(window_size, (int, np.integer)) or window_size < 1
     ):
         raise StructNLPError(f"window_size must be a positive integer or None, got {window_size!r}")
+    if isinstance(vocabulary, str):  # its characters would be counted as the words
+        raise StructNLPError("vocabulary must be a list of words, got a single string")
     index = {word: i for i, word in enumerate(vocabulary)}
     if len(index) != len(vocabulary):
         raise StructNLPError("vocabulary holds duplicate words")
