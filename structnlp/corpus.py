@@ -5,7 +5,8 @@ Every reader here follows the same rules, so that code written for one format wo
 * it takes a **file or a folder**. A folder is walked recursively, lazily (one folder listed at
   a time), in sorted name order, reading only the files whose name ends with one of the
   format's suffixes, optionally followed by ``.gz`` (e.g. ``*.conllu`` and ``*.conllu.gz``);
-  hidden files and folders (name starting with ``.``) are skipped;
+  hidden files and folders (name starting with ``.``) are skipped, and a folder reached twice
+  through symbolic links is read once;
 * it is a **generator**: records are parsed one at a time, so a 1 GB file is never loaded whole
   (the exception is one document in ``one_per="file"`` mode, which is held as one string);
 * it reads **gzip transparently**, recognised by its magic bytes whatever the file name;
@@ -29,6 +30,7 @@ import io
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,14 +65,21 @@ def _matches(name: str, suffixes: Sequence[str]) -> bool:
     return any(name.endswith(s) for s in suffixes)
 
 
-def _walk(folder: Path, suffixes: Sequence[str]) -> Iterator[Path]:
+def _walk(folder: Path, suffixes: Sequence[str], seen: set[tuple[int, int]] | None = None) -> Iterator[Path]:
+    # a folder is entered once: a symbolic link back up the tree yielded its files again and
+    # again, until the operating system refused the path ("Too many levels of symbolic links")
+    seen = set() if seen is None else seen
+    info = folder.stat()
+    if (info.st_dev, info.st_ino) in seen:
+        return
+    seen.add((info.st_dev, info.st_ino))
     with os.scandir(folder) as it:
         entries = sorted(it, key=lambda e: e.name)
     for entry in entries:
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            yield from _walk(Path(entry.path), suffixes)
+            yield from _walk(Path(entry.path), suffixes, seen)
         elif _matches(entry.name, suffixes):
             yield Path(entry.path)
 
@@ -92,6 +101,9 @@ def iter_files(path: PathLike, suffixes: Sequence[str]) -> Iterator[Path]:
     >>> [p.relative_to(d).as_posix() for p in iter_files(d, (".txt",))]
     ['a.txt.gz', 'b.txt', 'sub/c.txt']
     """
+    if isinstance(suffixes, str) or not all(isinstance(x, str) for x in suffixes):
+        # a str would be read as its characters: suffixes=".md" picked every name ending in "d"
+        raise StructNLPError(f"suffixes must be a list of name endings such as ['.txt'], got {suffixes!r}")
     if str(path) == STDIN:
         return iter([Path(STDIN)])
     path = Path(path)
@@ -128,6 +140,8 @@ def open_text_write(path: PathLike) -> Iterator[IO[str]]:
     """Open ``path`` for writing UTF-8 text atomically, gzip-compressed when it ends with ``.gz``.
 
     The gzip stream records no file name or time, so the same text gives the same bytes.
+    ``"-"`` is standard output, as it is standard input for the readers (write ``./-`` for a
+    file of that name); a stream cannot be replaced atomically, so it is written as it goes.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "notes.txt.gz"
@@ -136,6 +150,10 @@ def open_text_write(path: PathLike) -> Iterator[IO[str]]:
     >>> list(read_documents(p))
     ['written whole or not at all']
     """
+    if str(path) == STDIN:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
     path = Path(path)
     if path.name.endswith(".gz"):
         with atomic_write(path, "wb") as raw:
@@ -206,6 +224,15 @@ _JSON_TYPES = {
 }
 
 
+def _check_field_names(text_field: object, label_field: object, fields: object) -> None:
+    """Field names are checked once, before reading: ``fields="id"`` would ask for 'i' and 'd'."""
+    for name, value in (("text_field", text_field), ("label_field", label_field)):
+        if value is not None and not isinstance(value, str):
+            raise StructNLPError(f"{name} must be a field name (str) or None, got {value!r}")
+    if fields is not None and (isinstance(fields, str) or not all(isinstance(f, str) for f in fields)):
+        raise StructNLPError(f"fields must be a list of field names, got {fields!r}")
+
+
 def _select(
     record: dict,
     file: Path,
@@ -251,6 +278,7 @@ def read_jsonl(
     >>> list(read_jsonl(p, fields=["label"]))
     [{'text': 'good film', 'label': 'pos'}]
     """
+    _check_field_names(text_field, label_field, fields)
 
     def parse(file: Path) -> Iterator[dict]:
         for lineno, line in iter_lines(file):
@@ -289,7 +317,11 @@ def write_jsonl(path: PathLike, records: Iterable[dict]) -> int:
                 raise StructNLPError(
                     f"write_jsonl: record {n + 1} is a {type(record).__name__}, expected a dict"
                 )
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            try:
+                line = json.dumps(record, ensure_ascii=False, allow_nan=False)
+            except (TypeError, ValueError) as exc:  # NaN would be written, but is not JSON
+                raise StructNLPError(f"write_jsonl: record {n + 1} is not JSON: {exc}") from None
+            fh.write(line + "\n")
             n += 1
     return n
 
@@ -299,7 +331,7 @@ def read_csv(
     text_field: str | None = "text",
     label_field: str | None = None,
     *,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     fields: Sequence[str] | None = None,
 ) -> Iterator[dict]:
     """Stream the rows of CSV files with a header row, as ``dict`` of column name to string.
@@ -308,7 +340,8 @@ def read_csv(
     ``text_field`` and ``label_field`` must be columns of the header; with ``fields`` given,
     only the text, label and listed columns are kept. Blank lines are skipped. A row with a
     different number of columns than the header, a duplicated column name or an unclosed
-    quote raises :class:`CorpusFormatError`. Use ``delimiter="\\t"`` for TSV.
+    quote raises :class:`CorpusFormatError`. By default a ``*.tsv`` (or ``*.tsv.gz``) file is
+    read with a tab and any other with a comma, file by file; ``delimiter`` sets one for all.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "data.csv"
@@ -317,15 +350,20 @@ def read_csv(
     [{'label': 'pos', 'text': 'good,\\nfun'}, {'label': 'neg', 'text': 'dull'}]
     """
 
+    _check_field_names(text_field, label_field, fields)
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise StructNLPError(f"delimiter must be one character or None, got {delimiter!r}")
+
     def parse(file: Path) -> Iterator[dict]:
         position = [0]  # physical line number of the last line handed to the csv module
+        sep = delimiter or ("\t" if _matches(file.name, (".tsv",)) else ",")
 
         def feed() -> Iterator[str]:
             for lineno, line in iter_lines(file):
                 position[0] = lineno
                 yield line + "\n"
 
-        reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+        reader = csv.reader(feed(), delimiter=sep, strict=True)
         header: list[str] | None = None
         while True:
             start = position[0] + 1
@@ -362,7 +400,7 @@ def read_csv(
                 raise CorpusFormatError(
                     file,
                     start,
-                    f"row has {len(row)} columns, the header has {len(header)} (delimiter {delimiter!r})",
+                    f"row has {len(row)} columns, the header has {len(header)} (delimiter {sep!r})",
                 )
             yield _select(dict(zip(header, row, strict=True)), file, start, text_field, label_field, fields)
 
@@ -384,7 +422,8 @@ def _check_cell(value: object, what: str) -> None:
 class ConlluToken:
     """One word line of a CoNLL-U sentence (UD v2 columns; ``"_"`` marks an empty value).
 
-    ``id`` is the 1-based word index and ``head`` the index of the head word (0 for the root).
+    ``id`` is the 1-based word index and ``head`` the index of the head word (0 for the root),
+    or None where HEAD is ``_`` (a file with no dependency tree, e.g. a tagger's output).
     FEATS, DEPS and MISC are kept as the raw strings; :attr:`feats_dict` parses FEATS.
     """
 
@@ -394,7 +433,7 @@ class ConlluToken:
     upos: str = "_"
     xpos: str = "_"
     feats: str = "_"
-    head: int = 0
+    head: int | None = 0
     deprel: str = "_"
     deps: str = "_"
     misc: str = "_"
@@ -408,7 +447,15 @@ class ConlluToken:
         """
         if self.feats == "_":
             return {}
-        return dict(item.split("=", 1) for item in self.feats.split("|"))
+        out = {}
+        for item in self.feats.split("|"):
+            name, sep, value = item.partition("=")
+            if not (sep and name and value):
+                raise StructNLPError(
+                    f"CoNLL-U word {self.id}: FEATS {self.feats!r} holds {item!r}, not Name=Value"
+                )
+            out[name] = value
+        return out
 
     def to_line(self) -> str:
         r"""The token as one tab-separated CoNLL-U line.
@@ -432,7 +479,7 @@ class ConlluToken:
                 self.upos,
                 self.xpos,
                 self.feats,
-                str(self.head),
+                "_" if self.head is None else str(self.head),
                 self.deprel,
                 self.deps,
                 self.misc,
@@ -495,8 +542,8 @@ class Sentence:
         return [t.form for t in self.tokens]
 
     @property
-    def heads(self) -> list[int]:
-        """Head of each word: a 1-based word index, 0 for the root."""
+    def heads(self) -> list[int | None]:
+        """Head of each word: a 1-based word index, 0 for the root, None where HEAD is ``_``."""
         return [t.head for t in self.tokens]
 
     @property
@@ -548,6 +595,21 @@ class Sentence:
         for comment in self.comments:
             if "\n" in comment or "\r" in comment:
                 raise StructNLPError(f"CoNLL-U comment {comment!r} holds a line break")
+        # what read_conllu checks, checked here too: a written file must read back
+        n = len(self.tokens)
+        if n == 0:
+            raise StructNLPError("a CoNLL-U sentence needs at least one word")
+        for k, token in enumerate(self.tokens, start=1):
+            if not isinstance(token.id, int) or isinstance(token.id, bool) or token.id != k:
+                raise StructNLPError(f"CoNLL-U word {k} has ID {token.id!r}; word IDs must be 1, 2, 3, ...")
+            head = token.head
+            if head is None:
+                continue
+            if not isinstance(head, int) or isinstance(head, bool) or not 0 <= head <= n or head == k:
+                raise StructNLPError(
+                    f"CoNLL-U word {k}: head {head!r} must be an int in 0..{n} other than {k} (0 is the root)"
+                    " or None"
+                )
         lines = ["#" if c == "" else f"# {c}" for c in self.comments]
         extras = iter(self.extras)
         pending = next(extras, None)
@@ -569,9 +631,11 @@ def _int(value: str, file: Path, lineno: int, what: str) -> int:
         raise CorpusFormatError(file, lineno, f"{what} {value!r} is not an integer") from None
 
 
-def _check_heads(heads: Sequence[int], lines: Sequence[int], file: Path) -> None:
+def _check_heads(heads: Sequence[int | None], lines: Sequence[int], file: Path) -> None:
     n = len(heads)
     for i, (head, lineno) in enumerate(zip(heads, lines, strict=True), start=1):
+        if head is None:
+            continue
         if not 0 <= head <= n:
             raise CorpusFormatError(file, lineno, f"head {head} of word {i} is outside 0..{n}")
         if head == i:
@@ -634,7 +698,8 @@ def _conllu_sentences(file: Path) -> Iterator[Sentence]:
             raise CorpusFormatError(
                 file, lineno, f"word ID {word_id} out of sequence (expected {len(tokens) + 1})"
             )
-        head = _int(cols[6], file, lineno, "HEAD")
+        # '_' is CoNLL-U's "unspecified": files without a tree (a tagger's, a constituency parser's)
+        head = None if cols[6] == "_" else _int(cols[6], file, lineno, "HEAD")
         tokens.append(ConlluToken(word_id, *cols[1:6], head, *cols[7:]))
         token_lines.append(lineno)
     if tokens or comments or extras:
@@ -645,7 +710,8 @@ def read_conllu(path: PathLike) -> Iterator[Sentence]:
     """Stream the sentences of CoNLL-U files (``*.conllu`` in a folder), validated.
 
     Checked: 10 tab-separated columns, no empty column, word IDs 1, 2, 3... in order, integer
-    heads within ``0..len(sentence)`` and never a word's own index. Multiword tokens and empty
+    heads within ``0..len(sentence)`` and never a word's own index; a HEAD of ``_`` (no tree)
+    is read as None. Multiword tokens and empty
     nodes are not words: they are kept verbatim in :attr:`Sentence.extras`.
 
     >>> import tempfile, pathlib
@@ -697,6 +763,8 @@ def _ptb_trees(file: Path) -> Iterator[Tree]:
                 if not stack:
                     raise CorpusFormatError(file, lineno, "unbalanced brackets: ')' without a matching '('")
                 label, children = stack.pop()
+                if label is None and not children:  # "()": a tree without a label or a word
+                    raise CorpusFormatError(file, lineno, "empty brackets '()'")
                 node = Tree(label or "", children)
                 if stack:
                     stack[-1][1].append(node)
@@ -843,10 +911,5 @@ def iter_corpus(path: PathLike, format: str = "auto", **options: Any) -> Iterato
         format = guess_format(path)
     if format not in FORMATS:
         raise StructNLPError(f"unknown corpus format {format!r}; use 'auto' or one of {sorted(FORMATS)}")
-    if format == "csv" and "delimiter" not in options:
-        path = Path(path)
-        first = next(iter_files(path, CSV_SUFFIXES), path) if path.is_dir() else path
-        if _matches(first.name, (".tsv",)):
-            options["delimiter"] = "\t"
     reader, _ = FORMATS[format]
     return reader(path, **options)

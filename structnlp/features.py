@@ -171,6 +171,8 @@ class _BagOfWords(TransformerMixin, BaseEstimator):
             raise StructNLPError(f"dtype must be a numpy numeric dtype, got {self.dtype!r}") from None
         if dtype.kind not in "biuf":
             raise StructNLPError(f"dtype must be a numpy numeric dtype, got {dtype}")
+        if dtype == np.float16:  # the matrix was built, then toarray() and products failed in scipy
+            raise StructNLPError("dtype float16 is not supported by scipy.sparse; use float32")
         if not self._binary and dtype.kind == "b":
             raise StructNLPError("CountBagOfWords: dtype=bool loses the counts; use BooleanBagOfWords")
         tokenize = resolve_tokenizer(self.tokenizer, name)

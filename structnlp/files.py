@@ -131,6 +131,9 @@ def atomic_write(path: PathLike, mode: str = "w", encoding: str | None = "utf-8"
     >>> p.read_text(), sorted(f.name for f in p.parent.iterdir())
     ('allergy\n', ['labels.txt'])
     """
+    # "a" or "r" would open the new, empty temporary file, which then replaced the old content
+    if mode not in ("w", "wt", "wb"):
+        raise ValueError(f"atomic_write writes a whole new file: mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
     if path.is_dir():  # else the rename fails later, naming the temporary file
         raise IsADirectoryError(f"{path}: is a directory, expected a file name to write")

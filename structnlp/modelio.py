@@ -218,10 +218,14 @@ def save_model(
         raise StructNLPError(f"config must be a dict, got {type(config).__name__}")
     plain_config = _plain_json(config, "config")
     plain_metadata = _plain_json(dict(metadata or {}), "metadata")
+    if not isinstance(arrays, Mapping):
+        raise StructNLPError(f"arrays must be a dict of name -> array, got {type(arrays).__name__}")
     stored: dict[str, np.ndarray] = {}
     for name, value in arrays.items():
         if not isinstance(name, str) or not name:
             raise StructNLPError(f"array names must be non-empty strings, got {name!r}")
+        if name == "__metadata__":  # safetensors' own header entry: the file would not load again
+            raise StructNLPError("the array name '__metadata__' is reserved by safetensors; choose another")
         stored[name] = _as_numpy(name, value, float_storage)
     blob = safetensors_save(stored)
     header = {
@@ -309,6 +313,17 @@ def _read_header(path: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     missing = [key for key in _HEADER_KEYS if key not in header]
     if missing:
         raise ModelFileError(f"{config_path}: lacks the keys {missing}; the file was edited or is damaged")
+    layout = header[MARKER]
+    if isinstance(layout, bool) or not isinstance(layout, int) or layout < 1:
+        raise ModelFileError(
+            f"{config_path}: {MARKER} is {layout!r}, not a layout version; the file is damaged"
+        )
+    if layout > LAYOUT_VERSION:
+        raise ModelFileError(
+            f"{config_path}: written by structnlp {header['structnlp_version']} in directory layout {layout};"
+            f" this is structnlp {__version__}, which reads layout {LAYOUT_VERSION}:"
+            " upgrade structnlp to load it"
+        )
     return path, header
 
 
@@ -353,7 +368,13 @@ def _read_arrays(path: Path, header: dict[str, Any]) -> dict[str, np.ndarray]:
 
     info = header.get("arrays_file")
     manifest = header["arrays"]
-    if not (isinstance(info, dict) and {"bytes", "sha256"} <= info.keys() and isinstance(manifest, dict)):
+    if not (
+        isinstance(info, dict)
+        and isinstance(info.get("bytes"), int)
+        and isinstance(info.get("sha256"), str)
+        and isinstance(manifest, dict)
+        and all(isinstance(e, dict) and isinstance(e.get("shape"), list) for e in manifest.values())
+    ):
         raise ModelFileError(f"{path / CONFIG_FILE}: the arrays entries are damaged")
     arrays_path = path / ARRAYS_FILE
     if not arrays_path.is_file():
@@ -377,8 +398,7 @@ def _read_arrays(path: Path, header: dict[str, Any]) -> dict[str, np.ndarray]:
         )
     for name, array in arrays.items():
         entry = manifest[name]
-        expected = (tuple(entry.get("shape", ())), entry.get("dtype")) if isinstance(entry, dict) else None
-        if expected != (array.shape, str(array.dtype)):
+        if (tuple(entry["shape"]), entry.get("dtype")) != (array.shape, str(array.dtype)):
             raise ModelFileError(
                 f"{arrays_path}: array {name!r} has shape {array.shape} and dtype {array.dtype}, but"
                 f" config.json records {entry}"

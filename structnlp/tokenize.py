@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from structnlp.errors import ModelFileError, StructNLPError
+from structnlp.params import is_int
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 EMBEDDED_SPACY_MODEL = MODELS_DIR / "en_structnlp_ewt"
@@ -117,10 +118,18 @@ class RegexTokenizer:
     def __init__(self, pattern: str = r"(?u)\b\w[\w'-]*\b", lowercase: bool = True):
         self.pattern = pattern
         self.lowercase = lowercase
+        if not isinstance(pattern, str):
+            raise StructNLPError(f"token pattern must be a str, got {type(pattern).__name__}")
         try:
             self._regex = re.compile(pattern)
         except re.error as exc:
             raise StructNLPError(f"invalid token pattern {pattern!r}: {exc}") from None
+        # findall gives one tuple per match with several groups: tokens would not be strings
+        if self._regex.groups > 1:
+            raise StructNLPError(
+                f"token pattern {pattern!r} has {self._regex.groups} capturing groups; use at most one "
+                "(its text is the token), and (?:...) for the others"
+            )
 
     def tokenize(self, text: str) -> list[str]:
         text = _check_text(text)
@@ -203,9 +212,9 @@ class SpacyTokenizer:
     def __init__(self, model: str | os.PathLike = "auto", batch_size: int = 64, chunk_chars: int = 100_000):
         import spacy.util
 
-        if not isinstance(batch_size, int) or batch_size < 1:
+        if not is_int(batch_size) or batch_size < 1:
             raise StructNLPError(f"batch_size must be a positive int, got {batch_size!r}")
-        if not isinstance(chunk_chars, int) or chunk_chars < 1000:
+        if not is_int(chunk_chars) or chunk_chars < 1000:
             raise StructNLPError(f"chunk_chars must be an int >= 1000, got {chunk_chars!r}")
         self.model = model
         self.batch_size = batch_size
@@ -243,12 +252,17 @@ class SpacyTokenizer:
         """The spaCy ``Language`` object (loaded on first access)."""
         return _load_spacy(self.model_path)
 
+    @property
+    def _chunk_size(self) -> int:
+        """``chunk_chars``, but never above what spaCy accepts in one text (``nlp.max_length``)."""
+        return min(self.chunk_chars, self.nlp.max_length)
+
     def _run(self, texts: Iterable[str], size: int, keep: set[str] | None) -> Iterator[tuple[Any, int, bool]]:
         """``(doc, offset, last piece of its text)`` for every chunk of every text, via ``nlp.pipe``."""
 
         def pieces() -> Iterator[tuple[str, tuple[int, bool]]]:
             for text in texts:
-                chunks = list(_chunks(_check_text(text), self.chunk_chars))
+                chunks = list(_chunks(_check_text(text), self._chunk_size))
                 for j, (offset, piece) in enumerate(chunks):
                     yield piece, (offset, j == len(chunks) - 1)
 
@@ -262,7 +276,7 @@ class SpacyTokenizer:
         nlp = self.nlp
         return [
             t.text
-            for _, piece in _chunks(text, self.chunk_chars)
+            for _, piece in _chunks(text, self._chunk_size)
             for t in nlp.make_doc(piece)
             if not t.is_space
         ]
@@ -289,7 +303,7 @@ class SpacyTokenizer:
         [2, 1]
         """
         size = self.batch_size if batch_size is None else batch_size
-        if not isinstance(size, int) or size < 1:
+        if not is_int(size) or size < 1:
             raise StructNLPError(f"batch_size must be a positive int, got {size!r}")
         if isinstance(texts, str):
             raise StructNLPError("pipe() takes an iterable of texts, got one str; use analyze() for one text")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import numbers
 import os
 import random
 import re
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from structnlp.errors import EmptyCorpusError, ModelFileError, StructNLPError
-from structnlp.modelio import load_model, save_model
+from structnlp.modelio import can_replace, load_model, save_model
 from structnlp.params import is_int
 
 if TYPE_CHECKING:
@@ -55,6 +56,11 @@ _STATE_KEYS = frozenset({"run", "optimizer_name", "world_size", "data", "optimiz
 
 
 # --------------------------------------------------------------------------- configuration
+
+
+def _is_number(value: Any) -> bool:
+    """A real number, numpy's included (np.float32 from a grid), but not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 @dataclass
@@ -136,13 +142,15 @@ class TrainConfig:
         for name in ("lr", "momentum", "weight_decay"):
             value = getattr(self, name)
             positive = name == "lr"  # a zero step size would train nothing
-            number = isinstance(value, (int, float)) and math.isfinite(value)
-            if not number or value < 0 or (positive and value == 0):
+            if not _is_number(value) or not math.isfinite(value) or value < 0 or (positive and value == 0):
                 raise bad(name, "a positive number" if positive else "a non-negative number")
-        if self.grad_clip is not None and not (
-            isinstance(self.grad_clip, (int, float)) and self.grad_clip > 0
-        ):
+            setattr(self, name, float(value))  # numpy scalars would reach torch and the JSON checkpoint
+        if self.grad_clip is not None and not (_is_number(self.grad_clip) and self.grad_clip > 0):
             raise bad("grad_clip", "a positive number or None")
+        # a string is always true: shuffle="no" or resume="False" would silently do the opposite
+        for name in ("shuffle", "amp", "resume", "restore_best", "progress", "find_unused_parameters"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise bad(name, "True or False")
         if not isinstance(self.device, str):
             raise bad("device", "a string such as 'auto', 'cpu', 'cuda' or 'cuda:1'")
 
@@ -273,7 +281,10 @@ def batches_by_token_budget(
     """
     costs = np.asarray(lengths)
     if costs.ndim != 1 or (costs.size and costs.dtype.kind not in "iu"):
-        raise StructNLPError(f"lengths must be a 1-d sequence of ints, got an array of shape {costs.shape}")
+        raise StructNLPError(
+            f"lengths must be a 1-d sequence of ints, got an array of shape {costs.shape}"
+            f" and dtype {costs.dtype}"
+        )
     if costs.size and costs.min() < 0:
         raise StructNLPError(f"lengths must be non-negative; example {int(costs.argmin())} has {costs.min()}")
     if not is_int(batch_tokens) or batch_tokens < 1:
@@ -465,6 +476,11 @@ def _data_fingerprint(lengths: np.ndarray) -> str:
     return hashlib.sha256(lengths.astype("<i8").tobytes()).hexdigest()[:16]
 
 
+def _batching(config: TrainConfig) -> dict[str, Any]:
+    """The settings that decide an epoch's batches: a run resumed mid-epoch needs the same."""
+    return {name: getattr(config, name) for name in ("batch_tokens", "max_batch_size", "shuffle", "seed")}
+
+
 def _config_summary(config: TrainConfig) -> dict[str, Any]:
     summary = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name != "log"}
     summary["checkpoint_dir"] = None if config.checkpoint_dir is None else str(config.checkpoint_dir)
@@ -562,6 +578,7 @@ class _Loop:
             "optimizer_name": self.config.optimizer,
             "world_size": self.dist.world_size,
             "data": _data_fingerprint(self.lengths),
+            "batching": _batching(self.config),
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler else None,
             "rng": _rng_states(self.device),
@@ -610,6 +627,18 @@ class _Loop:
             raise StructNLPError(
                 f"{where}: checkpoint uses optimizer {saved['optimizer_name']!r}, the config says"
                 f" {self.config.optimizer!r}; {advice}"
+            )
+        # mid-epoch, the run continues after the batches already trained on: with other batches
+        # some examples would be skipped and others seen twice in that epoch
+        batching = saved.get("batching")
+        now = _batching(self.config)
+        if saved["run"]["batch_in_epoch"] and batching is not None and batching != now:
+            changed = ", ".join(
+                f"{k}: {batching.get(k)!r} -> {v!r}" for k, v in now.items() if batching.get(k) != v
+            )
+            raise StructNLPError(
+                f"{where}: the checkpoint stopped inside an epoch and the settings that make its batches"
+                f" changed ({changed}); resume with the old ones or use {advice}"
             )
         model_state = {k.removeprefix("model/"): v for k, v in arrays.items() if k.startswith("model/")}
         try:
@@ -805,6 +834,10 @@ def train(
     config = config or TrainConfig()
     if not isinstance(config, TrainConfig):
         raise StructNLPError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if not (hasattr(examples, "__len__") and hasattr(examples, "__getitem__")):
+        raise StructNLPError(
+            f"examples must be a sequence (len and indexing), got {type(examples).__name__}; use list(...)"
+        )
     if len(examples) == 0:
         raise EmptyCorpusError("train() got no training examples")
     if lengths is None:
@@ -814,6 +847,15 @@ def train(
         raise StructNLPError(f"got {len(examples)} examples but lengths has shape {lengths.shape}")
     if (config.patience is not None or config.validate_every is not None) and validate is None:
         raise StructNLPError("patience and validate_every need a validate function")
+    if config.checkpoint_dir is not None:  # checked now, not when the first checkpoint is written
+        folder = Path(config.checkpoint_dir)
+        if folder.exists() and not folder.is_dir():
+            raise StructNLPError(f"checkpoint_dir {folder} is a file, not a folder")
+        if not can_replace(folder / "last"):
+            raise ModelFileError(
+                f"{folder / 'last'}: exists and is not a checkpoint; the checkpoints would not be written"
+                " (remove it or choose another checkpoint_dir)"
+            )
     dist = _start_distributed(config.device)
     try:
         seed_everything(config.seed + dist.rank)

@@ -272,7 +272,10 @@ def tree_from_distances(
     (a b c)
     """
     words = _tokens(tokens)
-    dist = np.asarray(distances, dtype=float)
+    try:
+        dist = np.asarray(distances, dtype=float)
+    except (TypeError, ValueError):
+        raise StructNLPError("distances must be a sequence of numbers") from None
     if dist.ndim != 1 or dist.shape[0] != len(words) - 1:
         raise StructNLPError(
             f"distances must hold one value between each pair of adjacent tokens: "
@@ -280,8 +283,9 @@ def tree_from_distances(
         )
     if not np.all(np.isfinite(dist)):
         raise StructNLPError("distances must be finite numbers (got NaN or infinity)")
-    if gap < 0:
-        raise StructNLPError(f"gap must be >= 0, got {gap}")
+    # a NaN gap selected no split point, and the decoding recursed forever
+    if isinstance(gap, bool) or not isinstance(gap, (int, float, np.integer, np.floating)) or not gap >= 0:
+        raise StructNLPError(f"gap must be a number >= 0, got {gap!r}")
     if len(words) == 1:
         return Tree(label, [words[0]])
 
@@ -418,6 +422,18 @@ def _check_heads(heads: Sequence[int], name: str = "heads") -> list[int]:
     return out
 
 
+def _check_flags(values: object, name: str) -> list[bool]:
+    """A boolean mask; a string would be true whatever it says ("False" kept a word)."""
+    if isinstance(values, (str, bytes)):
+        raise StructNLPError(f"{name} must be a sequence of booleans, got a string")
+    flags = list(values)  # type: ignore[call-overload]
+    for i, flag in enumerate(flags):
+        number = isinstance(flag, (int, np.integer)) and flag in (0, 1)
+        if not (isinstance(flag, (bool, np.bool_)) or number):
+            raise StructNLPError(f"{name}: entry {i} is {flag!r}; expected True or False")
+    return [bool(flag) for flag in flags]
+
+
 def chain_heads(n: int, attach: Literal["left", "right"] = "left") -> list[int]:
     """Heads of the chain baseline over ``n`` words (1-based, 0 = root).
 
@@ -449,7 +465,7 @@ def project_heads(heads: Sequence[int], keep: Sequence[bool]) -> list[int]:
     [0, 3, 4, 1]
     """
     hs = _check_heads(heads)
-    mask = [bool(k) for k in keep]
+    mask = _check_flags(keep, "keep")
     if len(mask) != len(hs):
         raise StructNLPError(f"keep has {len(mask)} entries but there are {len(hs)} heads")
     new_index = {}

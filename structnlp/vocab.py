@@ -143,6 +143,10 @@ class Vocabulary:
         bad = [t for t in counts if not isinstance(t, str)]
         if bad:
             raise StructNLPError(f"tokens must be str, got {type(bad[0]).__name__} {bad[0]!r}")
+        # a negative or fractional count was silently ranked (and dropped under min_count)
+        wrong = next(((t, c) for t, c in counts.items() if not is_int(c) or c < 0), None)
+        if wrong is not None:
+            raise StructNLPError(f"count of {wrong[0]!r} must be a non-negative int, got {wrong[1]!r}")
         if not counts:
             raise EmptyCorpusError("no tokens to build a vocabulary from: the corpus is empty")
         shell = cls(**specials)

@@ -207,6 +207,20 @@ def test_read_jsonl_empty_file(tmp_path):
         list(read_jsonl(write(tmp_path / "e.jsonl", "\n\n")))
 
 
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"score": float("nan")}, "Out of range float values"),
+        ({"tags": {"a"}}, "set is not JSON serializable"),
+    ],
+)
+def test_write_jsonl_refuses_what_is_not_json(tmp_path, record, message):
+    # NaN was written as a bare NaN that other JSON readers reject; a set failed with a TypeError
+    with pytest.raises(StructNLPError, match=rf"record 2 is not JSON: .*{message}"):
+        write_jsonl(tmp_path / "x.jsonl", [{"a": 1}, record])
+    assert not (tmp_path / "x.jsonl").exists()
+
+
 def test_write_jsonl_rejects_non_dicts(tmp_path):
     with pytest.raises(StructNLPError, match="record 2 is a list"):
         write_jsonl(tmp_path / "x.jsonl", [{"a": 1}, [1, 2]])
@@ -278,6 +292,21 @@ def test_read_csv_malformed_quote(tmp_path):
 def test_read_csv_field_over_the_csv_limit(tmp_path):
     p = write(tmp_path / "long.csv", "text\nshort\n" + "x" * 200_000 + "\n")
     assert "csv.field_size_limit()" in str(error_of(read_csv(p), p, 3))
+
+
+def test_read_csv_tells_tsv_from_csv_file_by_file(tmp_path):
+    # a .tsv was read with a comma ("no column 'text'"), and iter_corpus applied the first
+    # file's delimiter to every file of a folder
+    write(tmp_path / "a.tsv", "text\tlabel\nhello, world\tpos\n")
+    write(tmp_path / "b.csv.gz", 'text,label\n"x, y",neg\n', gz=True)
+    expected = [{"text": "hello, world", "label": "pos"}, {"text": "x, y", "label": "neg"}]
+    assert list(read_csv(tmp_path, label_field="label")) == expected
+    assert list(iter_corpus(tmp_path, text_field="text", label_field="label")) == expected
+    assert list(read_csv(tmp_path / "a.tsv")) == expected[:1]
+    with pytest.raises(CorpusFormatError, match=r"b.csv.gz, line 1: no column 'text'"):
+        list(read_csv(tmp_path, label_field="label", delimiter="\t"))
+    with pytest.raises(StructNLPError, match="delimiter must be one character or None, got ';;'"):
+        read_csv(tmp_path, delimiter=";;")
 
 
 def test_read_csv_tsv_and_empty(tmp_path):
@@ -458,6 +487,7 @@ def test_read_ptb_folder(tmp_path):
         ("( (S (NN a)) )\n\n( (S\n  (NP (NN b)\n", 3, "the tree starting here misses 3 closing ')'"),
         ("( (S (NN a)) )\n( (S (NN b)) ))\n", 2, "')' without a matching '('"),
         ("( (S (NN a)) )\nstray words\n", 2, "text 'stray' outside any bracketed tree"),
+        ("( (S (NN a)) )\n(S (NP ()))\n", 2, "empty brackets '()'"),  # was a Tree('', []) node
     ],
 )
 def test_read_ptb_unbalanced(tmp_path, content, line, message):
@@ -584,6 +614,12 @@ def test_folder_is_read_lazily(tmp_path):
         (Sentence([ConlluToken(1, "x", misc="A=1\nB=2")]), "misc 'A=1\\nB=2' holds a tab or line break"),
         (Sentence([ConlluToken(1, "x")], comments=["text = x\ny"]), "comment 'text = x\\ny' holds"),
         (Sentence([ConlluToken(1, "x")], extras=[ConlluExtra(0, ("1.1", "a\tb", *["_"] * 8))]), "line 1.1"),
+        # each of these was written, and read_conllu then refused the file
+        (Sentence([ConlluToken(1, "x", head=3)]), "word 1: head 3 must be an int in 0..1 other than 1"),
+        (Sentence([ConlluToken(1, "x"), ConlluToken(2, "y", head=2)]), "word 2: head 2 must be"),
+        (Sentence([ConlluToken(1, "x", head="0")]), "word 1: head '0' must be an int"),
+        (Sentence([ConlluToken(2, "x")]), "word 1 has ID 2; word IDs must be 1, 2, 3"),
+        (Sentence([]), "needs at least one word"),
     ],
 )
 def test_write_conllu_refuses_values_that_would_break_the_file(tmp_path, sentence, problem):
@@ -624,3 +660,70 @@ def test_jsonl_errors_on_standard_input_name_it(stdin_bytes):
 def test_the_format_of_standard_input_must_be_named():
     with pytest.raises(StructNLPError, match="^standard input has no file name to tell its format by"):
         guess_format("-")
+
+
+@pytest.mark.parametrize("feats", ["Number", "Number=Sing|Plur", "=Sing"])
+def test_malformed_feats_are_named(feats):
+    with pytest.raises(StructNLPError, match=r"CoNLL-U word 3: FEATS .* not Name=Value"):
+        ConlluToken(3, "dogs", feats=feats).feats_dict  # noqa: B018
+
+
+def test_writers_take_a_dash_for_standard_output(tmp_path, monkeypatch, capsys):
+    # they wrote a file named '-' in the working directory
+    monkeypatch.chdir(tmp_path)
+    assert write_jsonl("-", [{"text": "é", "label": 1}]) == 1
+    assert write_conllu("-", [Sentence([ConlluToken(1, "Hi", deprel="root")])]) == 1
+    out = capsys.readouterr().out
+    assert out == '{"text": "é", "label": 1}\n' + "1\tHi\t_\t_\t_\t_\t0\troot\t_\t_\n\n"
+    assert list(tmp_path.iterdir()) == []
+    write_jsonl("./-", [{"a": 1}])
+    assert (tmp_path / "-").read_text() == '{"a": 1}\n'
+
+
+def test_a_symbolic_link_loop_is_walked_once(tmp_path):
+    # the link back up yielded sub/a.txt ~40 times, then failed with "Too many levels of symbolic links"
+    write(tmp_path / "sub" / "a.txt", "doc a")
+    write(tmp_path / "b.txt", "doc b")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "again").symlink_to(tmp_path / "sub", target_is_directory=True)
+    assert list(read_documents(tmp_path)) == ["doc a", "doc b"]  # 'again' is 'sub', already read
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"fields": "id"}, r"fields must be a list of field names, got 'id'"),  # asked for 'i' and 'd'
+        ({"fields": ["id", 3]}, r"fields must be a list of field names"),
+        ({"text_field": 5}, r"text_field must be a field name \(str\) or None, got 5"),
+        ({"label_field": ["label"]}, r"label_field must be a field name"),
+    ],
+)
+def test_field_names_are_checked_before_reading(tmp_path, options, problem):
+    for reader, content, name in (
+        (read_jsonl, '{"text": "a", "id": 1}\n', "a.jsonl"),
+        (read_csv, "text,id\na,1\n", "a.csv"),
+    ):
+        with pytest.raises(StructNLPError, match=problem):
+            reader(write(tmp_path / name, content), **options)
+
+
+def test_conllu_without_a_tree_reads_and_writes_back(tmp_path):
+    # HEAD '_' is CoNLL-U's "unspecified" (a tagger's output, or the parsing package's
+    # constituency-only results): read_conllu refused the file ("HEAD '_' is not an integer")
+    text = (
+        "# text = Dogs bark\n1\tDogs\tdog\tNOUN\t_\t_\t_\t_\t_\t_\n2\tbark\tbark\tVERB\t_\t_\t_\t_\t_\t_\n\n"
+    )
+    path = write(tmp_path / "tagged.conllu", text)
+    [sentence] = read_conllu(path)
+    assert sentence.heads == [None, None] and sentence.upos == ["NOUN", "VERB"]
+    assert sentence.to_conllu() == text
+    write_conllu(tmp_path / "copy.conllu", [sentence])
+    assert (tmp_path / "copy.conllu").read_text(encoding="utf-8") == text
+
+
+def test_suffixes_must_be_a_list(tmp_path):
+    write(tmp_path / "notes.md", "a note")
+    write(tmp_path / "data.jsonld", "{}")
+    with pytest.raises(StructNLPError, match=r"suffixes must be a list of name endings .*got '.md'"):
+        read_documents(tmp_path, suffixes=".md")
+    assert list(read_documents(tmp_path, suffixes=[".md"])) == ["a note"]

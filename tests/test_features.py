@@ -185,6 +185,10 @@ def test_dtypes_and_overflow():
     assert small.fit_transform(["a " * 255]).toarray().tolist() == [[255]]
     with pytest.raises(StructNLPError, match="a count of 256 does not fit dtype uint8"):
         small.fit_transform(["a " * 256])
+    # scipy.sparse has no float16: the matrix was returned, and toarray() or X @ w then failed
+    for featurizer in (BooleanBagOfWords, CountBagOfWords):
+        with pytest.raises(StructNLPError, match="dtype float16 is not supported by scipy.sparse"):
+            featurizer(dtype=np.float16).fit(["a"])
     with pytest.raises(StructNLPError, match="dtype must be a numpy numeric dtype"):
         BooleanBagOfWords(dtype=str).fit(["a"])
     with pytest.raises(StructNLPError, match="dtype must be a numpy numeric dtype"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -117,3 +118,15 @@ def test_atomic_write_to_a_directory_names_it(tmp_path):
         with atomic_write(tmp_path) as fh:
             fh.write("x")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", ["a", "r", "r+", "ab", "x"])
+def test_atomic_write_refuses_modes_that_would_lose_the_old_file(tmp_path, mode):
+    # "a" appended to the empty temporary file, which then replaced the old content; "r" emptied it
+    path = tmp_path / "log.txt"
+    path.write_text("old line\n")
+    with pytest.raises(ValueError, match=re.escape(f"mode must be 'w' or 'wb', got '{mode}'")):
+        with atomic_write(path, mode):
+            pass
+    assert path.read_text() == "old line\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]

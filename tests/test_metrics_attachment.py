@@ -82,3 +82,32 @@ def test_properties(gold, side):
     pred = chain_heads(len(gold), side)
     scores = attachment_score([pred], [gold])
     assert 0.0 <= scores["directed"] <= scores["undirected"] <= 1.0
+
+
+def test_a_cycle_does_not_match_one_gold_edge_twice():
+    # gold "Dogs bark": Dogs <- bark, bark = root; predicted 1 -> 2 and 2 -> 1 (a cycle, no root)
+    scores = attachment_score([[2, 1]], [[2, 0]])
+    assert scores["directed"] == 0.5
+    assert scores["undirected"] == 0.5  # was 1.0: both words were scored on the edge {1, 2}
+
+
+@settings(max_examples=60, deadline=None)
+@given(head_lists(), st.data())
+def test_undirected_is_the_shared_edge_count(gold, data):
+    # StructFormer's compare_undirected: the set of predicted edges intersected with the gold ones;
+    # the predicted heads need not form a tree (a greedy decoder can output cycles)
+    n = len(gold)
+    pred = [data.draw(st.sampled_from([h for h in range(n + 1) if h != i])) for i in range(1, n + 1)]
+
+    def edges(heads):
+        return {frozenset((i, h)) for i, h in enumerate(heads, start=1)}
+
+    scores = attachment_score([pred], [gold])
+    assert scores["undirected"] == pytest.approx(len(edges(pred) & edges(gold)) / n)
+
+
+def test_ignore_must_be_booleans():
+    # bool("False") is True: every word was ignored, and the error said so
+    with pytest.raises(StructNLPError, match=r"ignore of sentence 0: entry 0 is 'False'; expected True"):
+        attachment_score([[0, 1]], [[0, 1]], ignore=[["False", "False"]])
+    assert attachment_score([[0, 1]], [[0, 1]], ignore=[[0, 1]])["n_words"] == 1

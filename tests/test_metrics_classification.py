@@ -37,6 +37,13 @@ def test_multilabel_indicator():
     assert s["micro_recall"] == pytest.approx(2 / 3)
 
 
+@pytest.mark.parametrize("labels", [[], "ab"])
+def test_bad_labels(labels):
+    # labels=[] made every macro and weighted score NaN
+    with pytest.raises(StructNLPError, match="labels must be None or a non-empty sequence"):
+        classification_report_dict(["a", "b"], ["a", "b"], labels=labels)
+
+
 @pytest.mark.parametrize(
     ("y_true", "y_pred", "problem"),
     [
@@ -44,6 +51,9 @@ def test_multilabel_indicator():
         ([], [], "empty"),
         (1, 1, "not single values"),
         ([[1, 0]], [1], "shape"),
+        ([0, 1], ["0", "1"], r"y_true holds number labels but y_pred holds string labels"),
+        (np.array(["a", 1], dtype=object), ["a", "b"], "y_true mixes string and number labels"),
+        ([None, 1], [0, 1], r"y_true holds None \(NoneType\)"),
     ],
 )
 def test_bad_inputs(y_true, y_pred, problem):

@@ -190,3 +190,21 @@ def test_words_in_every_window_are_perfectly_coherent():
     texts = [["apple", "banana"]] * 3
     assert npmi_coherence([["apple", "banana"]], texts, window_size=None)["coherence"] == 1.0
     assert cv_coherence([["apple", "banana"]], texts, window_size=None)["coherence"] == pytest.approx(1.0)
+
+
+def test_topics_as_a_2d_array_of_words():
+    # feature_names[components.argsort(axis=1)[:, ::-1][:, :n]] is how scikit-learn topic models give them
+    from structnlp.metrics import topic_diversity
+
+    texts = [["a", "b", "c"], ["a", "b"], ["c", "d"]]
+    words = np.array([["a", "b"], ["c", "d"]])
+    assert npmi_coherence(words, texts) == npmi_coherence([["a", "b"], ["c", "d"]], texts)
+    assert cv_coherence(words, texts) == cv_coherence([["a", "b"], ["c", "d"]], texts)
+    assert topic_diversity(words) == 1.0
+    with pytest.raises(StructNLPError, match=r"must be 2-D \(topics x words\), got shape \(2,\)"):
+        npmi_coherence(np.array(["a", "b"]), texts)
+
+
+def test_cooccurrence_vocabulary_must_be_a_list():
+    with pytest.raises(StructNLPError, match="vocabulary must be a list of words, got a single string"):
+        cooccurrence_counts([["ab", "a"]], "ab")

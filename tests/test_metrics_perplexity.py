@@ -36,6 +36,7 @@ def test_numpy_inputs():
     ("call", "problem"),
     [
         (lambda: perplexity_from_log_probs(-3.0, 2), "pass -log p"),
+        (lambda: perplexity_from_log_probs([1.0, 2.0, 3.0], [4, 5]), "3 log-likelihoods but 2 word counts"),
         (lambda: perplexity_from_log_probs(3.0, 0), "sum to more than 0"),
         (lambda: perplexity_from_log_probs([], []), "empty"),
         (lambda: perplexity_from_log_probs(float("nan"), 1), "NaN"),
@@ -48,3 +49,14 @@ def test_numpy_inputs():
 def test_bad_inputs(call, problem):
     with pytest.raises(StructNLPError, match=problem):
         call()
+
+
+def test_perplexity_beyond_the_float_range_is_inf():
+    # an untrained model can average more than ~709 nats a word; math.exp raised OverflowError
+    assert perplexity_from_log_probs(1000.0, 1) == math.inf
+    assert document_perplexity([1000.0, 2000.0], [1, 2]) == math.inf
+    assert perplexity_from_log_probs(700.0, 1) == pytest.approx(math.exp(700.0))
+
+
+def test_per_batch_likelihoods_with_a_total_word_count():
+    assert perplexity_from_log_probs([2.0, 4.0], 3) == perplexity_from_log_probs(6.0, [1, 2])

@@ -118,6 +118,8 @@ def test_sparse_input_and_batches_agree():
         (([[1.0]], ["a"], [[1.0], [2.0]], ["a"]), "2 training vectors but 1 training labels"),
         (([1.0, 2.0], ["a"], [[1.0]], ["a"]), "2-D"),
         (([[float("nan")]], ["a"], [[1.0]], ["a"]), "NaN"),
+        ((sp.csr_matrix([[float("nan"), 1.0]]), ["a"], [[1.0, 0.0]], ["a"]), "query_vectors holds NaN"),
+        (([[1.0, 0.0]], ["a"], sp.csr_matrix([[float("inf"), 1.0]]), ["a"]), "train_vectors holds NaN"),
         ((np.zeros((0, 2)), [], [[1.0, 0.0]], ["a"]), "no documents"),
         (([[1.0]], ["a"], [[1.0], [2.0]], ["a", ["b"]]), "mixes single labels and label lists"),
         (([[1.0]], "a", [[1.0]], ["a"]), "one label"),
@@ -126,6 +128,12 @@ def test_sparse_input_and_batches_agree():
 def test_bad_inputs(args, problem):
     with pytest.raises(StructNLPError, match=problem):
         retrieval_precision(*args)
+
+
+@pytest.mark.parametrize("batch_size", [0, 2.5, True])
+def test_bad_batch_size(batch_size):
+    with pytest.raises(StructNLPError, match="batch_size must be an int >= 1"):
+        retrieval_precision([[1.0]], ["a"], [[1.0]], ["a"], fraction=1.0, batch_size=batch_size)
 
 
 @pytest.mark.parametrize("fraction", [0, -0.1, 1.5, "0.1", True])

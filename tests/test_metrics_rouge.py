@@ -91,3 +91,38 @@ def test_bad_inputs(pred, ref, problem):
 def test_negative_bootstrap():
     with pytest.raises(StructNLPError, match="bootstrap"):
         rouge(["a"], ["a"], bootstrap=-1)
+
+
+def test_reference_without_ascii_words_is_an_error_not_zero():
+    # rouge-score keeps only [a-z0-9]: identical Cyrillic or Chinese summaries scored 0
+    with pytest.raises(StructNLPError, match=r"reference 1 has no ASCII letter or digit.*pass tokenizer="):
+        rouge(["the cat", "привет мир"], ["the cat", "привет мир"])
+    with pytest.raises(StructNLPError, match=r"reference 0 has no ASCII letter"):
+        rouge(["我爱你"], ["我爱你"])
+    # punctuation only or empty: nothing to score, but nothing lost either
+    assert rouge(["..."], ["…"])["rouge1"] == 0.0
+    assert rouge([""], [""])["rouge1"] == 0.0
+
+
+def test_custom_tokenizer_scores_any_script():
+    scores = rouge(["привет мир"], ["привет мир"], tokenizer=str.split)
+    assert scores["rouge1"] == scores["rouge2"] == scores["rougeLsum"] == pytest.approx(1.0)
+    half = rouge(["привет друг"], ["привет мир"], tokenizer=str.split)
+    assert half["rouge1"] == pytest.approx(0.5) and half["rouge2"] == 0.0
+    from structnlp.tokenize import get_tokenizer
+
+    assert rouge(["Café au lait"], ["café"], tokenizer=get_tokenizer("regex"))["rouge1_recall"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"tokenizer": 3}, "tokenizer must be a callable"),
+        ({"tokenizer": lambda text: text}, "must return a list of str"),
+        ({"bootstrap": 2.5}, r"bootstrap must be an int >= 0 \(resamples\), got 2.5"),
+        ({"bootstrap": True}, "bootstrap must be an int"),
+    ],
+)
+def test_bad_options(kwargs, problem):
+    with pytest.raises(StructNLPError, match=problem):
+        rouge(["a b"], ["a b"], **kwargs)

@@ -462,3 +462,54 @@ def test_a_saved_model_directory_gets_normal_permissions(tmp_path):
         os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o755
     assert {stat.S_IMODE(f.stat().st_mode) for f in path.iterdir()} == {0o644}
+
+
+@pytest.mark.parametrize(
+    "arrays_file",
+    [{"bytes": "64", "sha256": "0"}, {"bytes": 64, "sha256": 5}],
+)
+def test_arrays_file_entry_of_the_wrong_type_is_damage_not_a_type_error(tmp_path, arrays_file):
+    _save(tmp_path / "m")
+    _edit_header(tmp_path / "m", arrays_file=arrays_file)
+    with pytest.raises(ModelFileError, match=r"config.json: the arrays entries are damaged"):
+        _load(tmp_path / "m")
+
+
+@pytest.mark.parametrize("entry", [{"shape": 12, "dtype": "float32"}, {"dtype": "float32"}, [3, 4]])
+def test_manifest_entry_of_the_wrong_type_is_damage(tmp_path, entry):
+    _save(tmp_path / "m")
+    _edit_header(tmp_path / "m", arrays={"w": entry})
+    with pytest.raises(ModelFileError, match=r"config.json: the arrays entries are damaged"):
+        _load(tmp_path / "m")
+
+
+def test_newer_directory_layout_asks_to_upgrade(tmp_path):
+    _save(tmp_path / "m")
+    _edit_header(tmp_path / "m", structnlp_model=2, structnlp_version="9.0")
+    with pytest.raises(ModelFileError, match=r"structnlp 9.0 in directory layout 2; .* upgrade structnlp"):
+        _load(tmp_path / "m")
+    with pytest.raises(ModelFileError, match=r"directory layout 2"):
+        read_model_class(tmp_path / "m")
+
+
+@pytest.mark.parametrize("marker", ["1", 0, True, None])
+def test_damaged_layout_marker(tmp_path, marker):
+    _save(tmp_path / "m")
+    config = tmp_path / "m" / CONFIG_FILE
+    header = json.loads(config.read_text())
+    header["structnlp_model"] = marker
+    config.write_text(json.dumps(header))
+    with pytest.raises(ModelFileError, match=r"structnlp_model is .*, not a layout version"):
+        _load(tmp_path / "m")
+
+
+def test_reserved_safetensors_name_is_refused_when_saving(tmp_path):
+    # safetensors reads '__metadata__' as its own header entry: the model saved but never loaded
+    with pytest.raises(StructNLPError, match=r"'__metadata__' is reserved by safetensors"):
+        _save(tmp_path / "m", arrays={"__metadata__": np.ones(3)})
+    assert not (tmp_path / "m").exists()
+
+
+def test_arrays_not_a_mapping_is_named(tmp_path):
+    with pytest.raises(StructNLPError, match=r"arrays must be a dict of name -> array, got list"):
+        _save(tmp_path / "m", arrays=[np.ones(3)])

@@ -84,6 +84,16 @@ def test_unknown_tokenizer_lists_the_valid_names():
         get_tokenizer("stanza")
 
 
+def test_token_pattern_with_groups():
+    # findall returned tuples for two groups: the bag of words then failed on non-str tokens
+    with pytest.raises(StructNLPError, match=r"has 2 capturing groups; use at most one"):
+        get_tokenizer("regex", pattern=r"(\w)(\w*)")
+    assert get_tokenizer("regex", pattern=r"#(\w+)").tokenize("#Rash and #fever") == ["rash", "fever"]
+    assert get_tokenizer("regex", pattern=r"(?:\w)(?:\w*)").tokenize("ab cd") == ["ab", "cd"]
+    with pytest.raises(StructNLPError, match=r"token pattern must be a str, got NoneType"):
+        get_tokenizer("regex", pattern=None)
+
+
 def test_bad_tokenizer_arguments_are_clear_errors():
     with pytest.raises(StructNLPError, match="must be a name"):
         get_tokenizer(42)
@@ -264,6 +274,24 @@ def test_spacy_chunking_keeps_offsets_and_tokens(spacy_tok):
     assert [t for s in chunked for t in s] == [t for s in whole for t in s]
     assert small.tokenize(text) == spacy_tok.tokenize(text)
     assert len(small.split_sentences(text)) == 120
+
+
+def test_spacy_chunks_never_exceed_the_pipeline_max_length(spacy_tok, monkeypatch):
+    # chunk_chars above nlp.max_length gave spaCy's E088 ValueError, after the document was read
+    monkeypatch.setattr(spacy_tok.nlp, "max_length", 1500)
+    big = SpacyTokenizer(model="embedded", chunk_chars=100_000)
+    text = "cats sleep all day. " * 200  # 4,000 characters
+    assert big.tokenize(text) == ["cats", "sleep", "all", "day", "."] * 200
+    assert " ".join(big.split_sentences(text)) == text.strip()
+    assert sum(len(s) for s in big.analyze(text)) == 1000
+
+
+@pytest.mark.parametrize("option", [{"batch_size": True}, {"chunk_chars": 2000.0}])
+def test_spacy_int_options_refuse_bools_and_floats(option):
+    with pytest.raises(StructNLPError, match="must be"):
+        SpacyTokenizer(model="embedded", **option)
+    with pytest.raises(StructNLPError, match="batch_size must be a positive int, got True"):
+        list(SpacyTokenizer(model="embedded").pipe(["a"], batch_size=True))
 
 
 @given(text=st.text(alphabet="ab \n", max_size=400), size=st.integers(min_value=1, max_value=50))

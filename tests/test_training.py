@@ -544,11 +544,32 @@ def test_validate_every_steps_and_nan_never_best(tmp_path):
         ({"seed": -1}, r"TrainConfig.seed must be an int in \[0, 2\*\*32\), got -1"),
         ({"warmup_steps": -1}, r"TrainConfig.warmup_steps must be a non-negative int"),
         ({"device": 0}, r"TrainConfig.device must be a string"),
+        # a string is true: these trained with shuffling, resumed, ... whatever the string said
+        ({"shuffle": "no"}, r"TrainConfig.shuffle must be True or False, got 'no'"),
+        ({"resume": "False"}, r"TrainConfig.resume must be True or False, got 'False'"),
+        ({"amp": "false"}, r"TrainConfig.amp must be True or False"),
+        ({"restore_best": None}, r"TrainConfig.restore_best must be True or False"),
+        ({"lr": True}, r"TrainConfig.lr must be a positive number, got True"),
+        ({"grad_clip": True}, r"TrainConfig.grad_clip must be a positive number or None, got True"),
     ],
 )
 def test_bad_config(changes, message):
     with pytest.raises(StructNLPError, match=message):
         TrainConfig(**changes)
+
+
+def test_numpy_numbers_and_bools_are_accepted():
+    # np.float32 (from a grid of learning rates) was refused as "not a positive number"
+    config = TrainConfig(lr=np.float32(0.5), momentum=np.float64(0.9), shuffle=np.bool_(False))
+    assert type(config.lr) is float and config.lr == 0.5 and config.momentum == 0.9
+
+
+def test_examples_must_be_indexable():
+    model, examples, lengths, collate, loss_fn, config = script.build(max_epochs=1)
+    with pytest.raises(StructNLPError, match=r"examples must be a sequence .*got generator; use list"):
+        _run(model, (e for e in examples), lengths, collate, loss_fn, config)
+    with pytest.raises(StructNLPError, match=r"lengths must be a 1-d sequence of ints, .* dtype float64"):
+        _run(model, examples, [float(n) for n in lengths], collate, loss_fn, config)
 
 
 def test_bad_training_input():
@@ -613,3 +634,52 @@ def test_ddp_two_cpu_processes_with_gloo(tmp_path):
         tmp_path / "checkpoints" / "last", expected_class=CHECKPOINT_CLASS, supported_versions={1}
     )
     assert checkpoint.config["world_size"] == 2 and checkpoint.config["run"]["step"] == 24
+
+
+def test_resume_mid_epoch_refuses_other_batching_settings(tmp_path):
+    # the run skips the batches of the epoch already trained on: other batches would skip some
+    # examples and repeat others in that epoch, silently
+    model, examples, lengths, collate, loss_fn, config = script.build(
+        checkpoint_dir=tmp_path, checkpoint_every=3, max_steps=3
+    )
+    _run(model, examples, lengths, collate, loss_fn, config)
+    saved = load_model(tmp_path / "last", expected_class=CHECKPOINT_CLASS, supported_versions={1})
+    assert saved.config["run"]["batch_in_epoch"] == 3
+    longer = dataclasses.replace(config, max_steps=None)
+    for change in ({"batch_tokens": 24}, {"seed": 6}, {"shuffle": False}, {"max_batch_size": 2}):
+        with pytest.raises(
+            StructNLPError, match=r"stopped inside an epoch .*changed \(.*->.*\); resume with"
+        ):
+            _run(model, examples, lengths, collate, loss_fn, dataclasses.replace(longer, **change))
+    result = _run(model, examples, lengths, collate, loss_fn, longer)
+    assert result.resumed_from_step == 3
+
+
+def test_resume_at_an_epoch_end_may_change_the_batches(tmp_path):
+    model, examples, lengths, collate, loss_fn, config = script.build(max_epochs=1, checkpoint_dir=tmp_path)
+    first = _run(model, examples, lengths, collate, loss_fn, config)
+    config = dataclasses.replace(config, max_epochs=2, batch_tokens=24)
+    assert _run(model, examples, lengths, collate, loss_fn, config).resumed_from_step == first.steps
+
+
+def test_unusable_checkpoint_dir_is_named_before_training(tmp_path):
+    # both failed only when the first checkpoint was written, after an epoch of training
+    model, examples, lengths, collate, loss_fn, config = script.build(max_epochs=1)
+    calls = []
+
+    def counting(model, batch):
+        calls.append(1)
+        return loss_fn(model, batch)
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    with pytest.raises(StructNLPError, match=r"checkpoint_dir .*notes.txt is a file, not a folder"):
+        _run(model, examples, lengths, collate, counting, dataclasses.replace(config, checkpoint_dir=a_file))
+    (tmp_path / "run" / "last").mkdir(parents=True)
+    (tmp_path / "run" / "last" / "thesis.tex").write_text("precious")
+    with pytest.raises(ModelFileError, match=r"last: exists and is not a checkpoint"):
+        _run(
+            model, examples, lengths, collate, counting,
+            dataclasses.replace(config, checkpoint_dir=tmp_path / "run", resume=False),
+        )  # fmt: skip
+    assert calls == [] and (tmp_path / "run" / "last" / "thesis.tex").read_text() == "precious"

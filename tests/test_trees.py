@@ -106,6 +106,19 @@ def test_tree_from_distances_bad_input():
         tree_from_distances([], [])
     with pytest.raises(StructNLPError, match="single string"):
         right_branching_tree("abc")
+    with pytest.raises(StructNLPError, match="distances must be a sequence of numbers"):
+        tree_from_distances(list("abc"), ["x", 1.0])
+
+
+@pytest.mark.parametrize("gap", [float("nan"), -1.0, "1", None, True])
+def test_tree_from_distances_bad_gap(gap):
+    # a NaN gap chose no split point: the decoding recursed until RecursionError
+    with pytest.raises(StructNLPError, match="gap must be a number >= 0"):
+        tree_from_distances(list("abc"), [1.0, 2.0], gap=gap)
+
+
+def test_infinite_gap_splits_everywhere():
+    assert to_brackets(tree_from_distances(list("abc"), [1.0, 2.0], gap=float("inf"))) == "(a b c)"
 
 
 def test_random_binary_tree_is_seeded():
@@ -188,3 +201,11 @@ def test_project_heads_reattaches_through_dropped_chain_and_errors():
         project_heads([0, 5], [True, True])
     with pytest.raises(StructNLPError, match="keep has 1 entries"):
         project_heads([0, 1], [True])
+
+
+@pytest.mark.parametrize("keep", [["False", "True"], [None, True], [2, 1], "10"])
+def test_project_heads_keep_must_be_booleans(keep):
+    # bool("False") is True: the word was silently kept
+    with pytest.raises(StructNLPError, match="keep"):
+        project_heads([0, 1], keep)
+    assert project_heads([0, 1], [0, 1]) == project_heads([0, 1], [False, True]) == [0]

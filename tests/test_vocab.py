@@ -108,6 +108,12 @@ def test_build_rejects_bad_input():
         Vocabulary.build(CORPUS, mask_token="<mask>")
 
 
+@pytest.mark.parametrize("count", [-1, 2.5, None])
+def test_from_counts_rejects_bad_counts(count):
+    with pytest.raises(StructNLPError, match=r"count of 'a' must be a non-negative int"):
+        Vocabulary.from_counts({"a": count, "b": 2})
+
+
 # ---------------------------------------------------------------------- lookups
 def test_lookups():
     v = Vocabulary.build(CORPUS)

@@ -5,7 +5,8 @@ head ``p`` and gold head ``g``:
 
 * **directed** (UAS, "DDA" in the unsupervised-parsing papers): right when ``p == g``;
 * **undirected** (UUAS, "UDA"): right when the predicted edge ``{i, p}`` is an edge of the gold
-  tree in either direction, i.e. ``p == g`` or the gold head of ``p`` is ``i``. A root
+  tree in either direction, i.e. ``p == g`` or the gold head of ``p`` is ``i``; each gold edge
+  is matched once, so heads with a cycle (``i -> j -> i``) do not score both words on it. A root
   attachment ``{i, 0}`` is right only when ``i`` is the gold root. This is StructFormer's
   definition (``tree_utils.evald(..., directed=False)``), which compares (dependent, head)
   pairs without their order; here edges are compared by word position rather than by word
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from structnlp.errors import StructNLPError
-from structnlp.trees import _check_heads
+from structnlp.trees import _check_flags, _check_heads
 
 __all__ = ["attachment_score"]
 
@@ -66,16 +67,21 @@ def attachment_score(
         if ignore is None:
             scored = [True] * len(gold)
         else:
-            scored = [not bool(x) for x in ignore[k]]
+            scored = [not x for x in _check_flags(ignore[k], f"ignore of sentence {k}")]
             if len(scored) != len(gold):
                 raise StructNLPError(f"sentence {k}: ignore has {len(scored)} entries for {len(gold)} words")
         gold_edges = {frozenset((i, h)) for i, h in enumerate(gold, start=1) if scored[i - 1]}
+        # a gold edge counts once: predicted heads with a cycle (i -> j and j -> i) hold the
+        # same undirected edge twice, which must not score two words on one gold edge
+        matched: set[frozenset[int]] = set()
         for i, (p, g) in enumerate(zip(pred, gold, strict=True), start=1):
             if not scored[i - 1]:
                 continue
             total += 1
             directed += p == g
-            undirected += frozenset((i, p)) in gold_edges
+            if frozenset((i, p)) in gold_edges:
+                matched.add(frozenset((i, p)))
+        undirected += len(matched)
     if total == 0:
         raise StructNLPError("no words to score (empty corpus, or every word ignored)")
     return {"directed": directed / total, "undirected": undirected / total, "n_words": total}

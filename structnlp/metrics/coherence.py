@@ -66,6 +66,8 @@ def cooccurrence_counts(
         isinstance(window_size, bool) or not isinstance(window_size, (int, np.integer)) or window_size < 1
     ):
         raise StructNLPError(f"window_size must be a positive integer or None, got {window_size!r}")
+    if isinstance(vocabulary, str):  # its characters would be counted as the words
+        raise StructNLPError("vocabulary must be a list of words, got a single string")
     index = {word: i for i, word in enumerate(vocabulary)}
     if len(index) != len(vocabulary):
         raise StructNLPError("vocabulary holds duplicate words")
@@ -138,9 +140,19 @@ def _npmi_matrix(counts: np.ndarray, n_windows: int) -> np.ndarray:
     return npmi
 
 
+def _topic_rows(topics: object) -> object:
+    """A 2-D array of words (``feature_names[components.argsort(axis=1)]``) as a list of topics."""
+    if isinstance(topics, np.ndarray):
+        if topics.ndim != 2:
+            raise StructNLPError(f"topics as an array must be 2-D (topics x words), got shape {topics.shape}")
+        return topics.tolist()
+    return topics
+
+
 def _prepare_topics(
     topics: Sequence[Sequence[str]], top_n: int, on_missing: str
 ) -> tuple[list[list[str]], list[str]]:
+    topics = _topic_rows(topics)
     if isinstance(topics, str) or not isinstance(topics, Sequence):
         raise StructNLPError("topics must be a sequence of word lists")
     if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 2:
@@ -255,6 +267,7 @@ def topic_diversity(topics: Sequence[Sequence[str]], top_n: int = 25) -> float:
     >>> topic_diversity([["apple", "banana"], ["apple", "car"]])
     0.75
     """
+    topics = _topic_rows(topics)
     if isinstance(topics, str) or not isinstance(topics, Sequence) or len(topics) == 0:
         raise StructNLPError("topics must be a non-empty sequence of word lists")
     if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1:

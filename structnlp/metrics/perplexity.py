@@ -10,6 +10,8 @@ Two definitions are in use and they give different numbers on the same model:
   number of words in document ``d``; every document weighs the same.
 
 A model that is uniform over a vocabulary of ``V`` words has perplexity ``V`` under both.
+A per-word NLL above ~709 nats (an untrained or diverged model) gives a perplexity beyond the
+float range: it is reported as ``inf``, as ``torch.exp`` would, rather than raising.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ def _check_nll(nll: np.ndarray) -> None:
         )
 
 
+def _exp(mean_nll: float) -> float:
+    """``exp`` that gives ``inf`` past the float range: math.exp raises OverflowError there."""
+    try:
+        return math.exp(mean_nll)
+    except OverflowError:
+        return math.inf
+
+
 def perplexity_from_log_probs(
     total_neg_log_likelihood: float | Sequence[float] | np.ndarray, n_words: int | Sequence[int] | np.ndarray
 ) -> float:
@@ -60,12 +70,14 @@ def perplexity_from_log_probs(
     nll = _as_array(total_neg_log_likelihood, "total_neg_log_likelihood")
     counts = _as_array(n_words, "n_words")
     _check_nll(nll)
+    if nll.size > 1 and counts.size > 1 and nll.shape != counts.shape:  # one batch's count forgotten?
+        raise StructNLPError(f"{nll.size} log-likelihoods but {counts.size} word counts")
     total_words = counts.sum()
     if np.any(counts < 0) or total_words <= 0:
         raise StructNLPError(
             f"n_words must be non-negative and sum to more than 0, got a sum of {total_words}"
         )
-    return float(math.exp(nll.sum() / total_words))
+    return _exp(float(nll.sum() / total_words))
 
 
 def document_perplexity(
@@ -91,4 +103,4 @@ def document_perplexity(
         raise StructNLPError(
             f"document {bad} has length {lengths[bad]:g}; every document needs at least one word"
         )
-    return float(math.exp(np.mean(nll / lengths)))
+    return _exp(float(np.mean(nll / lengths)))

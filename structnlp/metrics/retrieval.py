@@ -33,6 +33,8 @@ def _check_vectors(x: object, name: str):
 
     if sp.issparse(x):
         matrix = sp.csr_matrix(x, dtype=float)
+        if not np.all(np.isfinite(matrix.data)):
+            raise StructNLPError(f"{name} holds NaN or infinite values")
     else:
         try:
             matrix = np.asarray(x, dtype=float)
@@ -132,8 +134,8 @@ def retrieval_precision_curve(
     ks = {f: _n_retrieved(f, n_train) for f in fractions}
     if not ks:
         raise StructNLPError("no retrieval fractions given")
-    if batch_size < 1:
-        raise StructNLPError(f"batch_size must be >= 1, got {batch_size}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise StructNLPError(f"batch_size must be an int >= 1, got {batch_size!r}")
     q_ind, t_ind = _label_matrix(query_labels, train_labels)
     qn = normalize(queries)
     tn_t = normalize(train).T
