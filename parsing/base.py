@@ -257,7 +257,11 @@ class _TimeUp(Exception):
 
 
 class _Clock:
-    """Stops training at a deadline and saves snapshots at intervals (called before every step)."""
+    """Stops training at a deadline and saves snapshots at intervals (called before every step).
+
+    The first step always runs: set-up before it (torch's one-time imports take seconds) must not
+    use up a short time limit and leave the model untrained.
+    """
 
     def __init__(self, deadline: float | None, every: float | None, snapshot: Callable[[], None] | None):
         self.deadline = deadline
@@ -272,7 +276,7 @@ class _Clock:
         self.steps += 1
         if self.steps == 2:
             self.first_step_end = now
-        if self.deadline is not None and now >= self.deadline:
+        if self.deadline is not None and now >= self.deadline and self.steps > 1:
             raise _TimeUp
         if self.snapshot is not None and self.next_snapshot is not None and now >= self.next_snapshot:
             self.snapshot()

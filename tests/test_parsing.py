@@ -214,6 +214,12 @@ def test_max_minutes_stops_training_and_snapshots_are_written(tmp_path):
     assert snap.n_steps_ <= p.n_steps_
 
 
+def test_a_time_limit_spent_before_the_first_step_still_trains_one():
+    """Set-up (torch's first optimizer imports torch._dynamo: seconds) used to leave n_steps_ == 0."""
+    p = StructFormerParser(max_minutes=1e-9, max_epochs=1000, **TINY).fit(CORPUS)
+    assert p.n_steps_ == 1 and p.history_
+
+
 def test_warm_start_continues_the_fitted_network(tmp_path):
     held_out = CORPUS[1::7]
     first = StructFormerParser(max_steps=20, max_epochs=100, **TINY).fit(CORPUS)
