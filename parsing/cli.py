@@ -143,12 +143,11 @@ def gold_sentences(path: str, limit: int | None = None) -> tuple[str, list[Any]]
     (:func:`structnlp.trees.project_heads`). Sentences left empty are skipped.
     """
     from structnlp.corpus import guess_format, iter_corpus
+    from structnlp.errors import StructNLPError
     from structnlp.trees import PTB_DROP_TAGS, clean_ptb_tree, project_heads
 
     fmt = guess_format(path)
     if fmt not in ("ptb", "conllu", "dp"):
-        from structnlp.errors import StructNLPError
-
         raise StructNLPError(f"{path}: gold must be bracketed trees (.mrg), CoNLL-U or .dp files, not {fmt}")
     items: list[Any] = []
     punct_tags = PTB_DROP_TAGS - {"-NONE-"}
@@ -165,6 +164,11 @@ def gold_sentences(path: str, limit: int | None = None) -> tuple[str, list[Any]]
             if fmt == "conllu"
             else [t not in punct_tags for t in record.tags]
         )
+        if fmt == "conllu" and None in record.heads:
+            raise StructNLPError(
+                f"{path}: sentence {len(items) + 1} has no dependency tree (HEAD '_'); "
+                "attachment scores need gold heads"
+            )
         if any(keep):
             words = [w for w, k in zip(record.words, keep, strict=True) if k]
             items.append((words, project_heads(record.heads, keep)))

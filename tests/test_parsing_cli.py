@@ -97,6 +97,10 @@ def test_bad_counts_and_empty_corpora_are_named(model, tmp_path, capsys):
     blank.write_text("\n  \n", encoding="utf-8")
     assert main(["parse", "train", "--corpus", str(blank), "--out", str(tmp_path / "m"), *FAST]) == 1
     assert "blank.txt: no sentences to train on" in capsys.readouterr().err
+    no_tree = tmp_path / "tagged.conllu"  # HEAD '_': a tagger's output, legal CoNLL-U without a tree
+    no_tree.write_text("1\tThe\t_\tDET\t_\t_\t_\t_\t_\t_\n2\tcat\t_\tNOUN\t_\t_\t_\t_\t_\t_\n\n")
+    assert main(["parse", "eval", "--model", str(model), "--gold", str(no_tree)]) == 1
+    assert "tagged.conllu: sentence 1 has no dependency tree (HEAD '_')" in capsys.readouterr().err
 
 
 def test_eval_on_bracketed_and_dependency_trees(model, tmp_path, capsys):
