@@ -221,19 +221,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    """argparse type of counts: ``--limit 0`` is refused up front, not reported as "no words to score"."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def register(subparsers: Any) -> None:
     """Add ``structnlp parse [train|eval]`` to the ``structnlp`` command."""
+    from structnlp.params import count_argument
+
+    positive = count_argument(1)
     parse = subparsers.add_parser(
         "parse",
         help="unsupervised parsing: parse sentences (one a line), or train / eval a parser",
@@ -243,7 +235,7 @@ def register(subparsers: Any) -> None:
     parse.add_argument("--format", choices=FORMATS, default="brackets", help="output format")
     parse.add_argument("--input", "-i", help="file of sentences, one a line (default: standard input)")
     parse.add_argument("--tokenized", action="store_true", help="input tokens are separated by spaces")
-    parse.add_argument("--batch-size", type=_positive_int, default=64)
+    parse.add_argument("--batch-size", type=positive, default=64)
     parse.add_argument("--device", default="cpu", help="cpu, cuda, auto")
     parse.set_defaults(func=_cmd_parse)
     commands = parse.add_subparsers(dest="parse_command", metavar="COMMAND")
@@ -273,8 +265,8 @@ def register(subparsers: Any) -> None:
     evaluate = commands.add_parser("eval", help="score a parser on gold trees (punctuation removed)")
     evaluate.add_argument("--model", default="default", help="parser directory or 'default'")
     evaluate.add_argument("--gold", required=True, help="PTB .mrg folder/file, CoNLL-U or .dp file")
-    evaluate.add_argument("--limit", type=_positive_int, help="evaluate the first N sentences only")
-    evaluate.add_argument("--batch-size", type=_positive_int, default=64)
+    evaluate.add_argument("--limit", type=positive, help="evaluate the first N sentences only")
+    evaluate.add_argument("--batch-size", type=positive, default=64)
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--device", default="cpu")
     evaluate.set_defaults(func=_cmd_eval)

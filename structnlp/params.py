@@ -6,7 +6,8 @@ helpers give every family the same clear messages naming the parameter and the b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -58,3 +59,28 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
     """
     if not isinstance(value, str) or value not in choices:
         raise StructNLPError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+def count_argument(low: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a count of at least ``low``: a bad one is a usage error up front
+    (a negative count would otherwise slice output from the end, silently).
+
+    >>> parser = argparse.ArgumentParser(prog="demo", exit_on_error=False)
+    >>> _ = parser.add_argument("--top", type=count_argument(0))
+    >>> parser.parse_args(["--top", "3"]).top
+    3
+    >>> parser.parse_args(["--top", "-1"])
+    Traceback (most recent call last):
+    argparse.ArgumentError: argument --top: expected a whole number >= 0, got -1
+    """
+
+    def count(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {low}, got {value}")
+        return value
+
+    return count

@@ -88,7 +88,7 @@ def test_bad_counts_and_empty_corpora_are_named(model, tmp_path, capsys):
         with pytest.raises(SystemExit) as exit_:
             main(option)
         assert exit_.value.code == 2
-        assert "expected a positive integer" in capsys.readouterr().err
+        assert "expected a whole number >= 1" in capsys.readouterr().err
     punctuation = tmp_path / "punct.mrg"
     punctuation.write_text("( (S (. .)) )\n", encoding="utf-8")
     assert main(["parse", "eval", "--model", str(model), "--gold", str(punctuation)]) == 1

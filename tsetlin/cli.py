@@ -78,17 +78,6 @@ def _load(path: str) -> Any:
     return load_pipeline(path)
 
 
-def _count(text: str) -> int:
-    """An argparse type for counts: a negative one would slice from the end and drop output silently."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
-
-
 def _check_utf8(option: str, value: str) -> None:
     """Undecodable command-line bytes arrive as surrogates, which no output can encode."""
     from structnlp.errors import StructNLPError
@@ -357,6 +346,9 @@ def _add_data(parser: argparse.ArgumentParser, required: bool, help_text: str) -
 
 def register(subparsers: Any) -> None:
     """Add ``structnlp classify`` and its subcommands to the ``structnlp`` command line."""
+    from structnlp.params import count_argument
+
+    count = count_argument(0)  # 0 means all (or none), a negative count is a usage error
     classify = subparsers.add_parser(
         "classify", help="Tsetlin Machine classifiers with readable rules (train, predict, explain, rules)"
     )
@@ -371,7 +363,7 @@ def register(subparsers: Any) -> None:
     features.add_argument("--min-df", type=int, default=1, help="drop words in fewer documents (default: 1)")
     features.add_argument(
         "--max-features",
-        type=_count,
+        type=count,
         default=5000,
         help="keep the most frequent features (default: 5000; 0: all)",
     )
@@ -421,10 +413,10 @@ def register(subparsers: Any) -> None:
     )
     explain.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     explain.add_argument(
-        "--max-literals", type=_count, default=12, help="shorten rules (default: 12; 0: all)"
+        "--max-literals", type=count, default=12, help="shorten rules (default: 12; 0: all)"
     )
     explain.add_argument(
-        "--top-rules", type=_count, default=5, help="HTML: strongest rules per class (default: 5; 0: none)"
+        "--top-rules", type=count, default=5, help="HTML: strongest rules per class (default: 5; 0: none)"
     )
     explain.add_argument("--title", help="HTML: page title")
     explain.set_defaults(func=_cmd_explain)
@@ -432,13 +424,13 @@ def register(subparsers: Any) -> None:
     rules = sub.add_parser("rules", help="print the learnt rules, heaviest first")
     rules.add_argument("--model", required=True, metavar="MODEL_DIR", help="directory written by train")
     rules.add_argument("--class", dest="class_", metavar="CLASS", help="only this class")
-    rules.add_argument("--top", type=_count, default=10, help="rules per class (default: 10; 0: all)")
+    rules.add_argument("--top", type=count, default=10, help="rules per class (default: 10; 0: all)")
     rules.add_argument(
         "--polarity", choices=("for", "against", "all"), default="all", help="rules voting for / against"
     )
     rules.add_argument(
         "--format", choices=("text", "markdown", "json"), default="text", help="output (default: text)"
     )
-    rules.add_argument("--max-literals", type=_count, default=12, help="shorten rules (default: 12; 0: all)")
+    rules.add_argument("--max-literals", type=count, default=12, help="shorten rules (default: 12; 0: all)")
     rules.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     rules.set_defaults(func=_cmd_rules)
