@@ -101,8 +101,13 @@ def test_missing_words():
         npmi_coherence([["a", "b", "zzz"]], texts)
     dropped = npmi_coherence([["a", "b", "zzz"]], texts, on_missing="drop")
     assert dropped == npmi_coherence([["a", "b"]], texts)
-    with pytest.raises(StructNLPError, match="fewer than 2 words"):
-        cv_coherence([["a", "zzz", "yyy"]], texts, on_missing="drop")
+    for measure in (npmi_coherence, cv_coherence):
+        # a topic left with under 2 words has no pair to score: NaN, skipped by the mean
+        partly = measure([["a", "zzz", "yyy"], ["a", "b"]], texts, on_missing="drop")
+        assert math.isnan(partly["per_topic"][0])
+        assert partly["coherence"] == partly["per_topic"][1] == measure([["a", "b"]], texts)["coherence"]
+        with pytest.raises(StructNLPError, match="no topic has 2 words that occur in the reference corpus"):
+            measure([["a", "zzz", "yyy"]], texts, on_missing="drop")
 
 
 def test_top_n_truncates_topics():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -82,8 +83,16 @@ def test_eval_reports_perplexity_and_coherence(corpus, capsys):
     assert result["documents"] == 20
     assert result["perplexity"] == pytest.approx(model.perplexity(HELD_OUT))
     assert result["npmi"] == pytest.approx(model.coherence(HELD_OUT, on_missing="drop")["coherence"])
+    assert result["topics_scored"] == 4
     assert main(["topics", "eval", str(corpus["model"]), str(corpus["held_out"])]) == 0
     assert "perplexity:" in capsys.readouterr().out
+
+
+def test_eval_json_stays_json_for_a_diverged_model(corpus, capsys, monkeypatch):
+    """An infinite perplexity was printed as Infinity, which JSON readers refuse."""
+    monkeypatch.setattr(topics.DocNADE, "perplexity", lambda self, docs: math.inf)
+    assert main(["topics", "eval", str(corpus["model"]), str(corpus["held_out"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["perplexity"] is None
 
 
 def test_json_lines_input(corpus, tmp_path, capsys):

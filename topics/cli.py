@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import time
 from typing import Any
@@ -149,16 +150,18 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     docs = _read_documents(args.input, args.dataset, args.split, args.text_field)
     result: dict[str, Any] = {"documents": len(docs), "perplexity": model.perplexity(docs)}
     for measure in ("npmi", "c_v"):
-        # Topic words absent from these documents are left out of the scores.
+        # Topic words absent from these documents are left out, and so are topics left with one word.
         scores = model.coherence(docs, measure=measure, top_n=args.top_n, on_missing="drop")
         result[measure] = scores["coherence"]
-    if args.json:
-        print(json.dumps(result))
+        result["topics_scored"] = sum(not math.isnan(x) for x in scores["per_topic"])
+    if args.json:  # a diverged model's infinite perplexity is null: JSON has no Infinity
+        print(json.dumps({k: v if math.isfinite(v) else None for k, v in result.items()}))
         return 0
+    scored = f"{result['topics_scored']} of {model.module_.n_hidden} topics"
     print(f"documents:  {result['documents']}")
     print(f"perplexity: {result['perplexity']:.2f}   (per word, averaged over documents)")
-    print(f"NPMI:       {result['npmi']:.4f}   (top {args.top_n} words, window 10)")
-    print(f"C_v:        {result['c_v']:.4f}   (top {args.top_n} words, window 110)")
+    print(f"NPMI:       {result['npmi']:.4f}   (top {args.top_n} words, window 10; {scored})")
+    print(f"C_v:        {result['c_v']:.4f}   (top {args.top_n} words, window 110; {scored})")
     return 0
 
 

@@ -37,6 +37,7 @@ the same set of topic words, and co-occurrences are summed with one small matrix
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -181,8 +182,9 @@ def _scored_topics(
     top_n: int,
     window_size: int | None,
     on_missing: str,
-) -> list[np.ndarray]:
-    """Per topic, the NPMI matrix over its (kept) words."""
+) -> list[np.ndarray | None]:
+    """Per topic, the NPMI matrix over its (kept) words; None for a topic ``on_missing="drop"`` left
+    with fewer than 2 words (it has no word pair to score)."""
     prepared, vocabulary = _prepare_topics(topics, top_n, on_missing)
     counts, n_windows = cooccurrence_counts(texts, vocabulary, window_size)
     index = {w: i for i, w in enumerate(vocabulary)}
@@ -193,13 +195,18 @@ def _scored_topics(
             "use a larger reference corpus or on_missing='drop'"
         )
     npmi = _npmi_matrix(counts, n_windows)
-    matrices = []
-    for t, words in enumerate(prepared):
+    matrices: list[np.ndarray | None] = []
+    for words in prepared:
         ids = [index[w] for w in words if w not in missing]
-        if len(ids) < 2:
-            raise StructNLPError(f"topic {t} has fewer than 2 words that occur in the reference corpus")
-        matrices.append(npmi[np.ix_(ids, ids)])
+        matrices.append(npmi[np.ix_(ids, ids)] if len(ids) >= 2 else None)
+    if all(m is None for m in matrices):
+        raise StructNLPError("no topic has 2 words that occur in the reference corpus; nothing to score")
     return matrices
+
+
+def _summary(per_topic: list[float]) -> dict[str, float | list[float]]:
+    """The mean over the topics that could be scored (those left with under 2 words are NaN)."""
+    return {"coherence": float(np.nanmean(per_topic)), "per_topic": per_topic}
 
 
 def npmi_coherence(
@@ -212,8 +219,9 @@ def npmi_coherence(
     """NPMI coherence (gensim's ``c_npmi``) of ``topics`` on the reference corpus ``texts``.
 
     ``topics`` are word lists ordered by weight (the first ``top_n`` are used); ``texts`` are
-    token lists. Returns ``coherence`` (mean over topics, in [-1, 1]) and ``per_topic``. One
-    deliberate difference from gensim: two words found in every window score 1, not -1.
+    token lists. Returns ``coherence`` (mean over topics, in [-1, 1]) and ``per_topic``. With
+    ``on_missing="drop"`` a topic left with fewer than 2 words scores NaN and the mean skips it.
+    One deliberate difference from gensim: two words found in every window score 1, not -1.
 
     >>> texts = [["apple", "banana"], ["apple", "banana"], ["car", "road"], ["car", "road"]]
     >>> scores = npmi_coherence([["apple", "banana"], ["apple", "car"]], texts, window_size=None)
@@ -222,12 +230,14 @@ def npmi_coherence(
     >>> npmi_coherence([["apple", "banana"]], texts[:2], window_size=None)["coherence"]  # in every window
     1.0
     """
-    matrices = _scored_topics(topics, texts, top_n, window_size, on_missing)
     per_topic = []
-    for m in matrices:
+    for m in _scored_topics(topics, texts, top_n, window_size, on_missing):
+        if m is None:
+            per_topic.append(math.nan)
+            continue
         off_diagonal = ~np.eye(m.shape[0], dtype=bool)
         per_topic.append(float(m[off_diagonal].mean()))
-    return {"coherence": float(np.mean(per_topic)), "per_topic": per_topic}
+    return _summary(per_topic)
 
 
 def cv_coherence(
@@ -246,15 +256,17 @@ def cv_coherence(
     >>> round(cv_coherence([["apple", "banana", "fruit"]], texts, window_size=None)["coherence"], 4)
     0.8829
     """
-    matrices = _scored_topics(topics, texts, top_n, window_size, on_missing)
     per_topic = []
-    for m in matrices:
+    for m in _scored_topics(topics, texts, top_n, window_size, on_missing):
+        if m is None:
+            per_topic.append(math.nan)
+            continue
         topic_vector = m.sum(axis=0)
         norms = np.linalg.norm(m, axis=1) * np.linalg.norm(topic_vector)
         with np.errstate(invalid="ignore", divide="ignore"):
             cosines = np.where(norms > 0, (m @ topic_vector) / norms, 0.0)
         per_topic.append(float(cosines.mean()))
-    return {"coherence": float(np.mean(per_topic)), "per_topic": per_topic}
+    return _summary(per_topic)
 
 
 def topic_diversity(topics: Sequence[Sequence[str]], top_n: int = 25) -> float:
