@@ -136,7 +136,7 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     if root is not None:
         path = Path(root).expanduser()
         if not path.is_dir():
-            raise DataNotFoundError(f"data root {path} (given as root=) is not a folder")
+            raise DataNotFoundError(f"data root {path} is not a folder")
         return path
     env = os.environ.get(ENV_VAR)
     if env:

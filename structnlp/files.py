@@ -137,6 +137,9 @@ def atomic_write(path: PathLike, mode: str = "w", encoding: str | None = "utf-8"
     path = Path(path)
     if path.is_dir():  # else the rename fails later, naming the temporary file
         raise IsADirectoryError(f"{path}: is a directory, expected a file name to write")
+    blocking = next((p for p in path.parents if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():  # mkdir would say "File exists", naming no path
+        raise NotADirectoryError(f"{path}: {blocking} is a file, not a folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     binary = "b" in mode
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

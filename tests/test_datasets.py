@@ -54,7 +54,7 @@ def test_data_root_argument_then_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("STRUCTNLP_DATA", str(tmp_path / "gone"))
     with pytest.raises(DataNotFoundError, match=r"gone \(from \$STRUCTNLP_DATA\) is not a folder"):
         data_root()
-    with pytest.raises(DataNotFoundError, match=r"\(given as root=\) is not a folder"):
+    with pytest.raises(DataNotFoundError, match=r"^data root \S+ is not a folder$"):
         data_root(tmp_path / "missing")
 
 

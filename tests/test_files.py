@@ -130,3 +130,12 @@ def test_atomic_write_refuses_modes_that_would_lose_the_old_file(tmp_path, mode)
             pass
     assert path.read_text() == "old line\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]
+
+
+def test_atomic_write_below_a_file_names_the_file(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep")
+    with pytest.raises(NotADirectoryError, match=f"^{notes}/sub/out.txt: {notes} is a file, not a folder$"):
+        with atomic_write(notes / "sub" / "out.txt") as fh:
+            fh.write("x")
+    assert (tmp_path / "notes.txt").read_text() == "keep"
