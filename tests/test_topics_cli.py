@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,6 +109,9 @@ def test_a_dash_reads_the_documents_from_standard_input(corpus, stdin_bytes, cap
     assert main(["topics", "transform", str(corpus["model"]), "-"]) == 0
     rows = [[float(x) for x in line.split("\t")] for line in capsys.readouterr().out.splitlines()]
     np.testing.assert_allclose(rows, model.transform(HELD_OUT), rtol=1e-5)
+    stdin_bytes(("\n".join(HELD_OUT) + "\n").encode())  # "-o -" is standard output, not a file named "-"
+    assert main(["topics", "transform", str(corpus["model"]), "-", "-o", "-"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(HELD_OUT) and not Path("-").exists()
     stdin_bytes("\n".join(HELD_OUT).encode())
     assert main(["topics", "eval", str(corpus["model"]), "-", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["documents"] == 20

@@ -168,6 +168,13 @@ def test_predict_reads_plain_text_from_a_file_or_standard_input(trained, tmp_pat
     assert code == 0 and out.splitlines() == expected
 
 
+def test_out_dash_is_standard_output(trained, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # a file named "-" would land here
+    code, out, _ = _run(capsys, "classify", "rules", "--model", str(trained["model"]), "--out", "-")
+    assert code == 0 and "THEN" in out and not (tmp_path / "-").exists()
+    assert (0, out, "") == _run(capsys, "classify", "rules", "--model", str(trained["model"]))
+
+
 def test_data_dash_reads_standard_input(trained, tmp_path, capsys, stdin_bytes):
     """`--data -` said "-: no such file or folder"; it reads text a line each, or the --data-format given."""
     lines = [" ".join(d.split()) for d in trained["test_x"][:3]]

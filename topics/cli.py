@@ -125,6 +125,8 @@ def _cmd_transform(args: argparse.Namespace) -> int:
     from structnlp.errors import StructNLPError
     from structnlp.files import atomic_write
 
+    if args.output == "-":  # standard output, as "-" is standard input
+        args.output = None
     if args.output is not None and os.path.isdir(args.output):  # checked before the work, not after
         raise StructNLPError(f"{args.output}: is a folder; --output takes a .npy or text file name")
     model = topics.load_model(args.model_dir, device=args.device)
@@ -208,7 +210,7 @@ def register(subparsers: Any) -> None:
     transform.add_argument("model_dir")
     _add_input(transform)
     transform.add_argument(
-        "--output", "-o", help=".npy or tab-separated text file (default: standard output)"
+        "--output", "-o", help=".npy or tab-separated text file (default or '-': standard output)"
     )
     transform.add_argument("--device", default="auto")
     transform.set_defaults(func=_cmd_transform)

@@ -96,7 +96,8 @@ def _limit(value: int) -> int | None:
 
 
 def _write(text: str, out: str | None) -> None:
-    if out is None:
+    """Write ``text`` to the file ``out``, or to standard output (None or ``-``, as for input)."""
+    if out is None or out == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
     from structnlp.errors import StructNLPError
@@ -411,7 +412,7 @@ def register(subparsers: Any) -> None:
         default="text",
         help="output (default: text)",
     )
-    explain.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    explain.add_argument("--out", metavar="FILE", help="write to FILE (default or -: standard output)")
     explain.add_argument(
         "--max-literals", type=count, default=12, help="shorten rules (default: 12; 0: all)"
     )
@@ -432,5 +433,5 @@ def register(subparsers: Any) -> None:
         "--format", choices=("text", "markdown", "json"), default="text", help="output (default: text)"
     )
     rules.add_argument("--max-literals", type=count, default=12, help="shorten rules (default: 12; 0: all)")
-    rules.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    rules.add_argument("--out", metavar="FILE", help="write to FILE (default or -: standard output)")
     rules.set_defaults(func=_cmd_rules)
