@@ -37,7 +37,7 @@ def _core_section() -> None:
         "(Medical Abstracts TC corpus, CC BY-SA 3.0)."
     )
 
-    nlp = get_tokenizer("spacy")
+    nlp = get_tokenizer("spacy", model="embedded")  # the one it names, en_core_web_sm or not
     sentences = nlp.analyze(texts[0])
     first = sentences[0]
     print(
