@@ -9,12 +9,14 @@ reported with the ratio ours / scikit-learn's (below 1 means faster).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
 from structnlp.datasets import load_classification
+from structnlp.errors import DataNotFoundError
 from structnlp.features import BooleanBagOfWords
 from structnlp.tokenize import RegexTokenizer
 
@@ -57,4 +59,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

@@ -28,12 +28,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from typing import Any
 
 import numpy as np
 
 from structnlp.datasets import load_ptb_sample, load_ptb_sample_dp, load_ud_ewt
+from structnlp.errors import DataNotFoundError
 from structnlp.metrics import attachment_score, bracket_f1
 from structnlp.trees import (
     PTB_DROP_TAGS,
@@ -214,4 +216,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

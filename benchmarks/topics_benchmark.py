@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from structnlp.datasets import load
+from structnlp.errors import DataNotFoundError
 from structnlp.files import atomic_write
 from structnlp.metrics import cv_coherence, npmi_coherence, retrieval_precision, topic_diversity
 from structnlp.vocab import Vocabulary
@@ -330,4 +331,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

@@ -26,6 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from structnlp.datasets import load_wikipedia  # noqa: E402
+from structnlp.errors import DataNotFoundError  # noqa: E402
 from structnlp.metrics import npmi_coherence  # noqa: E402
 from structnlp.tokenize import RegexTokenizer  # noqa: E402
 
@@ -101,4 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

@@ -21,11 +21,13 @@ document.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
 import scipy.sparse as sp
 
+from structnlp.errors import DataNotFoundError
 from tsetlin import TsetlinMachineClassifier
 
 
@@ -133,4 +135,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
