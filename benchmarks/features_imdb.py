@@ -18,6 +18,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from structnlp.datasets import load_classification
 from structnlp.errors import DataNotFoundError
 from structnlp.features import BooleanBagOfWords
+from structnlp.params import count_argument
 from structnlp.tokenize import RegexTokenizer
 
 
@@ -29,7 +30,7 @@ def _cpu_seconds(transformer, docs):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=count_argument(1), default=2)
     parser.add_argument("--root", default=None, help="data root (default: $STRUCTNLP_DATA, ../shared/data)")
     args = parser.parse_args()
     docs, _ = load_classification("imdb", split="train", root=args.root)

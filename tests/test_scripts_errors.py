@@ -1,4 +1,4 @@
-"""The benchmark and data scripts name missing public data in one line, not a traceback.
+"""The benchmark and data scripts name missing public data and bad counts in one line, not a traceback.
 
 A maintainer reproducing a figure without ../shared/data (or with $STRUCTNLP_DATA wrong) must
 learn what is missing and where it comes from; the scripts are run as programs, so each is
@@ -46,3 +46,26 @@ def test_a_missing_data_root_is_named_without_a_traceback(command, tmp_path):
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "nowhere" in last and "STRUCTNLP_DATA" in last
     assert not any(tmp_path.glob("vectors*"))  # nothing half-written
+
+
+BAD_COUNTS = [
+    ["benchmarks/features_imdb.py", "--repeats", "0"],  # was UnboundLocalError after loading IMDb
+    ["benchmarks/summarize_benchmark.py", "--threads", "0"],  # was torch's RuntimeError
+    ["benchmarks/summarize_benchmark.py", "--limit", "-1"],
+    ["benchmarks/tsetlin_cpu.py", "--epochs", "0"],  # was a timing of 'nan s/epoch'
+    ["benchmarks/tsetlin_cpu.py", "--docs", "-5"],
+    ["scripts/make_word_vectors.py", "--out", "{tmp}/v.txt", "--max-articles", "0"],
+    ["scripts/make_word_vectors.py", "--out", "{tmp}/v.txt", "--dim", "-1"],
+    ["scripts/make_summarizer_data.py", "--out", "{tmp}/s.jsonl.gz", "--limit", "-1"],  # was all but one
+]
+
+
+@pytest.mark.parametrize("command", BAD_COUNTS, ids=lambda c: f"{Path(c[0]).stem}{c[-2]}={c[-1]}")
+def test_a_bad_count_is_a_usage_error_before_any_work(command, tmp_path):
+    args = [str(REPO / command[0])] + [a.format(tmp=tmp_path) for a in command[1:]]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run(
+        [sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"argument {command[-2]}: expected a whole number >= 1" in run.stderr.strip().splitlines()[-1]
