@@ -69,3 +69,13 @@ def test_a_bad_count_is_a_usage_error_before_any_work(command, tmp_path):
     )
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert f"argument {command[-2]}: expected a whole number >= 1" in run.stderr.strip().splitlines()[-1]
+
+
+def test_the_parsing_benchmark_refuses_a_negative_limit(tmp_path):
+    """``--limit -1`` sliced off the last sentence of each set and ran the whole benchmark."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/parsing_benchmark.py"), "--limit", "-1"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 2 and "argument --limit: expected a whole number >= 1" in run.stderr
