@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", help="data root (default: $STRUCTNLP_DATA, then ../shared/data)")
     parser.add_argument("--output", help="write the scores as JSON here")
     args = parser.parse_args(argv)
+    missing = [path for path in args.reports if not os.path.isfile(path)]
+    if missing:  # before minutes of reading Wikipedia
+        parser.error(f"no such report: {', '.join(missing)}")
     texts = list(wikipedia_texts(args.root))
     print(f"reference: Wikipedia sample, {len(texts)} articles, {sum(map(len, texts))} tokens")
     print("| data set | model | NPMI, own training documents | NPMI, Wikipedia | topic words missing |")

@@ -79,3 +79,22 @@ def test_the_parsing_benchmark_refuses_a_negative_limit(tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
     assert run.returncode == 2 and "argument --limit: expected a whole number >= 1" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["scripts/train_parser.py", "--corpus", "{tmp}/none.txt", "--out", "{tmp}/p"], "no such file"),
+        (["benchmarks/topics_external_npmi.py", "{tmp}/none.json"], "no such report: "),
+    ],
+)
+def test_a_missing_input_file_is_named_in_one_line(command, message, tmp_path):
+    """train_parser's missing --corpus was a FileNotFoundError traceback; the NPMI rescorer read
+    all of Wikipedia before failing on a missing report."""
+    args = [str(REPO / command[0])] + [a.format(tmp=tmp_path) for a in command[1:]]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run(
+        [sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert message in run.stderr.strip().splitlines()[-1]
