@@ -98,3 +98,14 @@ def test_a_missing_input_file_is_named_in_one_line(command, message, tmp_path):
     )
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert message in run.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("option", ["--epochs", "--clauses", "--threads"])
+def test_the_peer_benchmark_refuses_a_count_below_one(option, tmp_path):
+    """``--epochs 0`` was an IndexError after preparing the data; ``--clauses -3`` a traceback
+    squeezed into a table cell."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    script = str(REPO / "benchmarks/tsetlin_vs_peers.py")
+    args = [sys.executable, script, "--datasets", "medical_sample", "--methods", "tm", option, "0"]
+    run = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and f"argument {option}: expected a whole number >= 1" in run.stderr
