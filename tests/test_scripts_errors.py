@@ -109,3 +109,13 @@ def test_the_peer_benchmark_refuses_a_count_below_one(option, tmp_path):
     args = [sys.executable, script, "--datasets", "medical_sample", "--methods", "tm", option, "0"]
     run = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and f"argument {option}: expected a whole number >= 1" in run.stderr
+
+
+@pytest.mark.parametrize("option", ["--epochs", "--n-topics", "--vocab-size"])
+def test_the_topics_benchmark_refuses_a_count_below_one(option, tmp_path):
+    """``--epochs 0`` was DocNADE's StructNLPError traceback after loading the data."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    script = str(REPO / "benchmarks/topics_benchmark.py")
+    args = [sys.executable, script, "--datasets", "20NSshort", "--models", "docnade", option, "0"]
+    run = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and f"argument {option}: expected a whole number >= 1" in run.stderr
