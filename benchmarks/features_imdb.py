@@ -9,13 +9,16 @@ reported with the ratio ours / scikit-learn's (below 1 means faster).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
 from structnlp.datasets import load_classification
+from structnlp.errors import DataNotFoundError
 from structnlp.features import BooleanBagOfWords
+from structnlp.params import count_argument
 from structnlp.tokenize import RegexTokenizer
 
 
@@ -27,7 +30,7 @@ def _cpu_seconds(transformer, docs):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=count_argument(1), default=2)
     parser.add_argument("--root", default=None, help="data root (default: $STRUCTNLP_DATA, ../shared/data)")
     args = parser.parse_args()
     docs, _ = load_classification("imdb", split="train", root=args.root)
@@ -57,4 +60,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

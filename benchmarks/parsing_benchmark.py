@@ -28,13 +28,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from typing import Any
 
 import numpy as np
 
 from structnlp.datasets import load_ptb_sample, load_ptb_sample_dp, load_ud_ewt
+from structnlp.errors import DataNotFoundError
 from structnlp.metrics import attachment_score, bracket_f1
+from structnlp.params import count_argument
 from structnlp.trees import (
     PTB_DROP_TAGS,
     chain_heads,
@@ -85,7 +88,10 @@ def ewt_dependencies(root: str | None, limit: int | None):
 def f1_scores(predicted: list, gold: list) -> dict[str, float]:
     scores = bracket_f1(predicted, gold)
     short = [(p, g) for p, g in zip(predicted, gold, strict=True) if len(g.leaves()) <= SHORT]
-    scores["sentence_f1_short"] = bracket_f1([p for p, _ in short], [g for _, g in short])["sentence_f1"]
+    # None when no sentence is short (a small --limit): bracket_f1 refuses an empty set
+    scores["sentence_f1_short"] = (
+        bracket_f1([p for p, _ in short], [g for _, g in short])["sentence_f1"] if short else None
+    )
     return scores
 
 
@@ -100,7 +106,7 @@ def constituency_baselines(gold: list) -> dict[str, dict[str, float]]:
         rng = np.random.default_rng(seed)
         runs.append(f1_scores([random_binary_tree(w, random_state=rng) for w in words], gold))
     results[f"random (mean of {len(SEEDS)})"] = {
-        key: statistics.mean(r[key] for r in runs) for key in runs[0]
+        key: None if runs[0][key] is None else statistics.mean(r[key] for r in runs) for key in runs[0]
     }
     return results
 
@@ -146,11 +152,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", action="append", help="model directory or shipped name (repeatable)")
     parser.add_argument("--root", default=None, help="data root (default: $STRUCTNLP_DATA, ../shared/data)")
-    parser.add_argument("--limit", type=int, default=None, help="first N sentences of each set only")
+    parser.add_argument("--limit", type=count_argument(1), help="first N sentences of each set only")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=count_argument(1), default=64)
     parser.add_argument("--speed", action="store_true", help="also measure training tokens/s")
-    parser.add_argument("--speed-steps", type=int, default=30)
+    parser.add_argument("--speed-steps", type=count_argument(1), default=30)
     parser.add_argument("--speed-device", default="auto")
     parser.add_argument("--speed-batch-tokens", type=int, default=None, help="default: the model's")
     parser.add_argument("--json", help="also write the results to this JSON file")
@@ -184,10 +190,8 @@ def main(argv: list[str] | None = None) -> None:
         (f"{k} ({v['class']})", v["ptb"]) for k, v in results.items()
     ]
     for label, r in rows:
-        print(
-            f"{label:<34} {100 * r['sentence_f1']:>11.1f} {100 * r['corpus_f1']:>10.1f}"
-            f" {100 * r['sentence_f1_short']:>8.1f}"
-        )
+        short = "-" if r["sentence_f1_short"] is None else f"{100 * r['sentence_f1_short']:.1f}"
+        print(f"{label:<34} {100 * r['sentence_f1']:>11.1f} {100 * r['corpus_f1']:>10.1f} {short:>8}")
     for key, title, gold in (("ptb_dep", "PTB sample", ptb_dep), ("ewt_dep", "UD EWT dev", ewt_dep)):
         words = sum(len(w) for w, _ in gold)
         print(f"\n{title} dependencies: {len(gold)} sentences, {words} words, punctuation removed")
@@ -214,4 +218,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

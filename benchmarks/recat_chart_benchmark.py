@@ -43,6 +43,7 @@ import torch
 
 from parsing.chart import build_schedule, cky_inside_reference, inside
 from parsing.recat import CIOLayer, ReCATParser
+from structnlp.errors import DataNotFoundError
 from structnlp.files import atomic_write, iter_lines
 from structnlp.training import select_device
 
@@ -219,4 +220,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

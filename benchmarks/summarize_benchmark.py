@@ -40,8 +40,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from structnlp.datasets import load_bbc_news_summary  # noqa: E402
+from structnlp.errors import DataNotFoundError  # noqa: E402
 from structnlp.files import atomic_write  # noqa: E402
 from structnlp.metrics import rouge  # noqa: E402
+from structnlp.params import count_argument  # noqa: E402
 from structnlp.tokenize import RegexTokenizer  # noqa: E402
 from summarize import lead_n, load_summarizer, textrank  # noqa: E402
 from summarize.data import (  # noqa: E402
@@ -88,11 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="default", help="model directory or 'default'")
     p.add_argument("--split", default="test", choices=("train", "validation", "test"))
-    p.add_argument("--max-sentences", type=int, default=3)
-    p.add_argument("--beam", type=int, help="beam size of the abstractive mode (default: the model's)")
-    p.add_argument("--limit", type=int, help="first N articles only")
+    p.add_argument("--max-sentences", type=count_argument(1), default=3)
+    p.add_argument(
+        "--beam", type=count_argument(1), help="beam size of the abstractive mode (default: the model's)"
+    )
+    p.add_argument("--limit", type=count_argument(1), help="first N articles only")
     p.add_argument("--oracle", action="store_true", help="also score the labelled reference sentences")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--threads", type=count_argument(1), default=1, help="torch CPU threads (default 1)")
     p.add_argument("--output", help="write the results as JSON here")
     args = p.parse_args(argv)
 
@@ -173,4 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

@@ -43,8 +43,10 @@ from typing import Any
 import numpy as np
 
 from structnlp.datasets import load
+from structnlp.errors import DataNotFoundError
 from structnlp.files import atomic_write
 from structnlp.metrics import cv_coherence, npmi_coherence, retrieval_precision, topic_diversity
+from structnlp.params import count_argument
 from structnlp.vocab import Vocabulary
 
 #: vocabulary sizes of the papers' files (vocab_docnade.vocab)
@@ -271,15 +273,16 @@ def main(argv: list[str] | None = None) -> int:
         "--models", nargs="+", default=["docnade", "idocnade", "ctx", "ctxe", *BASELINES],
         choices=[*NEURAL, *BASELINES],
     )  # fmt: skip
-    parser.add_argument("--n-topics", type=int, default=200)
+    count = count_argument(1)  # a count below 1 is a usage error before any data is read
+    parser.add_argument("--n-topics", type=count, default=200)
     parser.add_argument("--activation", default="tanh")
     parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--epochs", type=int, default=100, help="maximum epochs (early stopping decides)")
-    parser.add_argument("--patience", type=int, default=5)
-    parser.add_argument("--batch-tokens", type=int, default=4096)
-    parser.add_argument("--vocab-size", type=int, help="default: the papers' size for each data set")
-    parser.add_argument("--lda-iterations", type=int, default=50)
-    parser.add_argument("--gensim-passes", type=int, default=20)
+    parser.add_argument("--epochs", type=count, default=100, help="maximum epochs (early stopping decides)")
+    parser.add_argument("--patience", type=count, default=5)
+    parser.add_argument("--batch-tokens", type=count, default=4096)
+    parser.add_argument("--vocab-size", type=count, help="default: the papers' size for each data set")
+    parser.add_argument("--lda-iterations", type=count, default=50)
+    parser.add_argument("--gensim-passes", type=count, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--root", help="data root (default: $STRUCTNLP_DATA, then ../shared/data)")
@@ -330,4 +333,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

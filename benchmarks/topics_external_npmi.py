@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from structnlp.datasets import load_wikipedia  # noqa: E402
+from structnlp.errors import DataNotFoundError  # noqa: E402
 from structnlp.metrics import npmi_coherence  # noqa: E402
 from structnlp.tokenize import RegexTokenizer  # noqa: E402
 
@@ -80,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", help="data root (default: $STRUCTNLP_DATA, then ../shared/data)")
     parser.add_argument("--output", help="write the scores as JSON here")
     args = parser.parse_args(argv)
+    missing = [path for path in args.reports if not os.path.isfile(path)]
+    if missing:  # before minutes of reading Wikipedia
+        parser.error(f"no such report: {', '.join(missing)}")
     texts = list(wikipedia_texts(args.root))
     print(f"reference: Wikipedia sample, {len(texts)} articles, {sum(map(len, texts))} tokens")
     print("| data set | model | NPMI, own training documents | NPMI, Wikipedia | topic words missing |")
@@ -101,4 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

@@ -21,11 +21,14 @@ document.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
 import scipy.sparse as sp
 
+from structnlp.errors import DataNotFoundError
+from structnlp.params import count_argument
 from tsetlin import TsetlinMachineClassifier
 
 
@@ -111,16 +114,16 @@ def imdb(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=16000)
-    parser.add_argument("--features", type=int, default=5000)
-    parser.add_argument("--words", type=int, default=150, help="word draws per document")
-    parser.add_argument("--clauses", type=int, default=2000, help="clauses per class")
-    parser.add_argument("--T", type=int, default=100)
+    parser.add_argument("--docs", type=count_argument(1), default=16000)
+    parser.add_argument("--features", type=count_argument(1), default=5000)
+    parser.add_argument("--words", type=count_argument(1), default=150, help="word draws per document")
+    parser.add_argument("--clauses", type=count_argument(1), default=2000, help="clauses per class")
+    parser.add_argument("--T", type=count_argument(1), default=100)
     parser.add_argument("--s", type=float, default=15.0)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--epochs", type=count_argument(1), default=3)
+    parser.add_argument("--threads", type=count_argument(1), nargs="+", default=[1, 2])
     parser.add_argument("--imdb", action="store_true", help="IMDb accuracy instead of the synthetic timing")
-    parser.add_argument("--imdb-features", type=int, default=5000)
+    parser.add_argument("--imdb-features", type=count_argument(1), default=5000)
     args = parser.parse_args()
     if args.imdb:
         imdb(args)
@@ -133,4 +136,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

@@ -57,6 +57,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from structnlp.params import count_argument
+
 DATASETS = ("medical_sample", "medical", "20newsgroups", "imdb", "synthetic")
 TSETLIN_METHODS = ("tm", "green-tsetlin", "tmu")
 BASELINES = ("nb", "svm", "logreg", "rf")
@@ -574,16 +576,17 @@ def main() -> None:
     parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    parser.add_argument("--clauses", type=int, help="clauses per class (all data sets)")
-    parser.add_argument("--T", type=int, help="threshold T (all data sets)")
+    count = count_argument(1)  # a count below 1 is a usage error, not a failed run
+    parser.add_argument("--clauses", type=count, help="clauses per class (all data sets)")
+    parser.add_argument("--T", type=count, help="threshold T (all data sets)")
     parser.add_argument("--s", type=float, help="specificity s (all data sets)")
-    parser.add_argument("--epochs", type=int, help="epochs of the Tsetlin Machines (all data sets)")
-    parser.add_argument("--features", type=int, help="chi2 features kept (all data sets)")
-    parser.add_argument("--budget", type=int, default=None, help="literal budget (max included literals)")
+    parser.add_argument("--epochs", type=count, help="epochs of the Tsetlin Machines (all data sets)")
+    parser.add_argument("--features", type=count, help="chi2 features kept (all data sets)")
+    parser.add_argument("--budget", type=count, default=None, help="literal budget (max included literals)")
     parser.add_argument("--no-boost", action="store_true", help="no true-positive feedback boosting")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=count, default=2)
     parser.add_argument(
-        "--tmu-epochs", type=int, default=None, help="epochs for tmu (default: the preset's; it is slow)"
+        "--tmu-epochs", type=count, default=None, help="epochs for tmu (default: the preset's; it is slow)"
     )
     parser.add_argument(
         "--gt-pool",

@@ -24,6 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from structnlp.datasets import load_bbc_news_summary  # noqa: E402
+from structnlp.errors import DataNotFoundError  # noqa: E402
+from structnlp.params import count_argument  # noqa: E402
 from summarize.data import analyze_documents, bbc_split, highlight_labels, write_analyzed  # noqa: E402
 
 
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=".devdata/summarizer_bbc.jsonl.gz", help="output file (.jsonl.gz)")
     parser.add_argument("--tokenizer", default="spacy", choices=("spacy", "nltk"))
-    parser.add_argument("--limit", type=int, help="first N articles only (for a quick try)")
+    parser.add_argument("--limit", type=count_argument(1), help="first N articles only (for a quick try)")
     args = parser.parse_args(argv)
 
     data = load_bbc_news_summary()
@@ -62,4 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

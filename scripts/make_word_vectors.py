@@ -28,7 +28,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from structnlp.datasets import load_wikipedia  # noqa: E402
+from structnlp.errors import DataNotFoundError  # noqa: E402
 from structnlp.files import atomic_write  # noqa: E402
+from structnlp.params import count_argument  # noqa: E402
 from structnlp.tokenize import RegexTokenizer  # noqa: E402
 from topics.embeddings import ppmi_svd_embeddings  # noqa: E402
 
@@ -39,12 +41,14 @@ WORDS = RegexTokenizer(r"[a-z0-9]+", lowercase=True)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="word2vec text file to write (.gz to compress)")
-    parser.add_argument("--dim", type=int, default=200)
-    parser.add_argument("--max-words", type=int, default=30_000)
-    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--dim", type=count_argument(1), default=200)
+    parser.add_argument("--max-words", type=count_argument(1), default=30_000)
+    parser.add_argument("--window", type=count_argument(1), default=5)
     parser.add_argument("--root", help="data root (default: $STRUCTNLP_DATA, then ../shared/data)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-articles", type=int, help="read only the first N articles (for a quick check)")
+    parser.add_argument(
+        "--max-articles", type=count_argument(1), help="read only the first N articles (for a quick check)"
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -69,4 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
+        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")

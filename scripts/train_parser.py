@@ -242,4 +242,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from structnlp.errors import StructNLPError
+
+    try:
+        sys.exit(main())
+    except (StructNLPError, FileNotFoundError) as exc:  # bad corpus or settings: one line, no traceback
+        sys.exit(f"error: {exc}")

@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from structnlp.errors import StructNLPError  # noqa: E402
+from structnlp.params import count_argument  # noqa: E402
 from summarize.data import decoder_target, read_analyzed  # noqa: E402
 from summarize.summarizer import HierarchicalNSESummarizer, load_summarizer  # noqa: E402
 
@@ -56,31 +58,36 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--rl-minutes", type=float, help="wall-clock limit of the self-critical phase (none if omitted)"
     )
-    p.add_argument("--max-epochs", type=int, default=100)
+    p.add_argument("--max-epochs", type=count_argument(1), default=100)
     p.add_argument(
-        "--rl-epochs", type=int, default=0, help="epochs of the self-critical phase (without --rl-minutes)"
+        "--rl-epochs",
+        type=count_argument(0),
+        default=0,
+        help="epochs of the self-critical phase (without --rl-minutes)",
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--word-dim", type=int, default=128)
-    p.add_argument("--lemma-dim", type=int, default=64)
-    p.add_argument("--pos-dim", type=int, default=16)
-    p.add_argument("--max-vocab", type=int, default=10000)
-    p.add_argument("--max-lemmas", type=int, default=5000)
-    p.add_argument("--max-doc-sentences", type=int, default=50)
-    p.add_argument("--max-sentence-tokens", type=int, default=60)
-    p.add_argument("--max-target-tokens", type=int, default=100)
-    p.add_argument("--batch-tokens", type=int, default=8192)
+    p.add_argument("--word-dim", type=count_argument(1), default=128)
+    p.add_argument("--lemma-dim", type=count_argument(1), default=64)
+    p.add_argument("--pos-dim", type=count_argument(1), default=16)
+    p.add_argument("--max-vocab", type=count_argument(1), default=10000)
+    p.add_argument("--max-lemmas", type=count_argument(1), default=5000)
+    p.add_argument("--max-doc-sentences", type=count_argument(1), default=50)
+    p.add_argument("--max-sentence-tokens", type=count_argument(1), default=60)
+    p.add_argument("--max-target-tokens", type=count_argument(1), default=100)
+    p.add_argument("--batch-tokens", type=count_argument(1), default=8192)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--rl-lr", type=float, default=1e-4)
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument(
         "--follow-copy", action="store_true", help="pull the copy attention towards the next source token"
     )
-    p.add_argument("--patience", type=int)
-    p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.add_argument("--limit", type=int, help="first N training articles only (for a quick try)")
+    p.add_argument("--patience", type=count_argument(1))
+    p.add_argument("--threads", type=count_argument(1), help="torch CPU threads")
+    p.add_argument("--limit", type=count_argument(1), help="first N training articles only (for a quick try)")
     p.add_argument(
-        "--valid-limit", type=int, help="first N validation articles only (validation is slow on a CPU)"
+        "--valid-limit",
+        type=count_argument(1),
+        help="first N validation articles only (validation is slow on a CPU)",
     )
     p.add_argument("--float32", action="store_true", help="store float32 weights (default float16)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -135,4 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (StructNLPError, FileNotFoundError) as exc:  # bad data or settings: one line, no traceback
+        sys.exit(f"error: {exc}")

@@ -48,3 +48,14 @@ def test_external_npmi_rescoring_reads_every_saved_model():
     assert set(scores) == {"a", "b"} and set(scores["a"]) == {"lda"}  # a model without topics is skipped
     assert scores["b"]["docnade"]["missing"] == 1 and scores["a"]["lda"]["npmi_own"] == -0.2
     assert -1.0 <= scores["a"]["lda"]["npmi"] <= 1.0
+
+
+def test_the_parsing_benchmark_scores_a_sample_without_short_sentences():
+    """``--limit 5`` takes five long PTB sentences: the F1 on sentences <= 10 words is None, not a crash."""
+    from structnlp.trees import right_branching_tree
+
+    module = load_script("parsing_benchmark")
+    gold = [right_branching_tree([f"w{i}" for i in range(12)])]
+    scores = module.f1_scores(gold, gold)
+    assert scores["sentence_f1"] == 1.0 and scores["sentence_f1_short"] is None
+    assert module.constituency_baselines(gold)["random (mean of 3)"]["sentence_f1_short"] is None

@@ -82,3 +82,22 @@ def test_data_script_analyses_bbc(shared_data, tmp_path):
     assert first["document"].sentences[0].text.startswith("Quarterly profits at US media giant TimeWarner")
     assert len(first["labels"]) == len(first["document"].sentences) and 0 < sum(first["labels"])
 
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("--data {tmp}/missing.jsonl.gz", "error: {tmp}/missing.jsonl.gz: no such file"),
+        ("--data {tmp}/corpus.jsonl.gz --max-epochs 0", "--max-epochs: expected a whole number >= 1"),
+        ("--data {tmp}/corpus.jsonl.gz --threads 0", "--threads: expected a whole number >= 1"),
+    ],
+)
+def test_training_script_names_a_bad_input_in_one_line(tmp_path, options, message):
+    """A missing corpus or a count below 1 was a traceback (FileNotFoundError, StructNLPError)."""
+    write_analyzed(tmp_path / "corpus.jsonl.gz", [])
+    script = str(REPO / "scripts" / "train_summarizer.py")
+    args = [sys.executable, script, *options.format(tmp=tmp_path).split(), "--out", str(tmp_path / "m")]
+    run = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert message.format(tmp=tmp_path) in run.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "m").exists()
