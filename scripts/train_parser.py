@@ -160,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     n_tokens = sum(len(s) for s in sentences)
     print(f"corpus: {len(sentences)} sentences, {n_tokens} tokens ({time.perf_counter() - started:.1f} s)")
     out = Path(args.out)
+    checkpoint = out.with_name(out.name + "-checkpoint")
+    from structnlp.modelio import can_replace
+
+    if not can_replace(checkpoint):  # it is replaced while training and removed at the end
+        raise SystemExit(f"error: {checkpoint}: exists and is not a parser checkpoint; move it away")
     init = None
     if args.init:
         from parsing import load_parser
@@ -192,7 +197,6 @@ def main(argv: list[str] | None = None) -> int:
     model = build_parser(args, init, max_steps=planned, warm_start=init is not None)
     print(f"training {type(model).__name__} on {device} with {model.get_params()}")
     fit_start = time.perf_counter()
-    checkpoint = out.with_name(out.name + "-checkpoint")
     model.fit(sentences, snapshot_dir=checkpoint, snapshot_minutes=args.checkpoint_minutes)
     seconds = time.perf_counter() - fit_start
     losses = [h["train_loss"] for h in model.history_ if "train_loss" in h]

@@ -119,3 +119,19 @@ def test_the_topics_benchmark_refuses_a_count_below_one(option, tmp_path):
     args = [sys.executable, script, "--datasets", "20NSshort", "--models", "docnade", option, "0"]
     run = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and f"argument {option}: expected a whole number >= 1" in run.stderr
+
+
+def test_train_parser_never_removes_a_folder_that_is_not_its_checkpoint(tmp_path):
+    """OUT-checkpoint is removed at the end of training: a user's folder of that name would have gone."""
+    (tmp_path / "corpus.txt").write_text("the cat sat .\na dog ran .\n", encoding="utf-8")
+    keep = tmp_path / "p-checkpoint" / "notes.txt"
+    keep.parent.mkdir()
+    keep.write_text("mine")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run(
+        [sys.executable, str(REPO / "scripts/train_parser.py"), "--corpus", "corpus.txt", "--out", "p"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "p-checkpoint: exists and is not a parser checkpoint" in run.stderr
+    assert keep.read_text() == "mine" and not (tmp_path / "p").exists()
