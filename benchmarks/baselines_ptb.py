@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 
 import numpy as np
 
-from structnlp.datasets import load_ptb_sample, load_ptb_sample_dp
-from structnlp.errors import DataNotFoundError
+from structnlp.datasets import load_ptb_sample, load_ptb_sample_dp, run_script
 from structnlp.metrics import attachment_score, bracket_f1
 from structnlp.trees import (
     PTB_DROP_TAGS,
@@ -104,7 +102,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

@@ -9,14 +9,12 @@ reported with the ratio ours / scikit-learn's (below 1 means faster).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
-from structnlp.datasets import load_classification
-from structnlp.errors import DataNotFoundError
+from structnlp.datasets import load_classification, run_script
 from structnlp.features import BooleanBagOfWords
 from structnlp.params import count_argument
 from structnlp.tokenize import RegexTokenizer
@@ -60,7 +58,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

@@ -28,14 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from typing import Any
 
 import numpy as np
 
-from structnlp.datasets import load_ptb_sample, load_ptb_sample_dp, load_ud_ewt
-from structnlp.errors import DataNotFoundError
+from structnlp.datasets import load_ptb_sample, load_ptb_sample_dp, load_ud_ewt, run_script
 from structnlp.metrics import attachment_score, bracket_f1
 from structnlp.params import count_argument
 from structnlp.trees import (
@@ -218,7 +216,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

@@ -34,7 +34,6 @@ import argparse
 import itertools
 import json
 import statistics
-import sys
 import time
 from typing import Any
 
@@ -43,7 +42,7 @@ import torch
 
 from parsing.chart import build_schedule, cky_inside_reference, inside
 from parsing.recat import CIOLayer, ReCATParser
-from structnlp.errors import DataNotFoundError
+from structnlp.datasets import run_script
 from structnlp.files import atomic_write, iter_lines
 from structnlp.training import select_device
 
@@ -220,7 +219,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

@@ -39,8 +39,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from structnlp.datasets import load_bbc_news_summary  # noqa: E402
-from structnlp.errors import DataNotFoundError  # noqa: E402
+from structnlp.datasets import (
+    load_bbc_news_summary,  # noqa: E402
+    run_script,  # noqa: E402
+)
 from structnlp.files import atomic_write  # noqa: E402
 from structnlp.metrics import rouge  # noqa: E402
 from structnlp.params import count_argument  # noqa: E402
@@ -177,7 +179,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

@@ -42,8 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from structnlp.datasets import load
-from structnlp.errors import DataNotFoundError
+from structnlp.datasets import load, run_script
 from structnlp.files import atomic_write
 from structnlp.metrics import cv_coherence, npmi_coherence, retrieval_precision, topic_diversity
 from structnlp.params import count_argument
@@ -333,7 +332,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

@@ -26,8 +26,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from structnlp.datasets import load_wikipedia  # noqa: E402
-from structnlp.errors import DataNotFoundError  # noqa: E402
+from structnlp.datasets import (
+    load_wikipedia,  # noqa: E402
+    run_script,  # noqa: E402
+)
 from structnlp.metrics import npmi_coherence  # noqa: E402
 from structnlp.tokenize import RegexTokenizer  # noqa: E402
 
@@ -106,7 +108,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

@@ -21,13 +21,12 @@ document.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import numpy as np
 import scipy.sparse as sp
 
-from structnlp.errors import DataNotFoundError
+from structnlp.datasets import run_script
 from structnlp.params import count_argument
 from tsetlin import TsetlinMachineClassifier
 
@@ -136,7 +135,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

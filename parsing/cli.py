@@ -66,7 +66,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
     parser = load_parser(args.model, device=args.device)
     tokenize = str.split if args.tokenized else parser._tokenize_function()
-    source = "standard input" if args.input in (None, STDIN) else args.input
+    source = STDIN if args.input is None else args.input  # CorpusFormatError names "-" standard input
     out = sys.stdout
     lines = _numbered_lines(args.input)
     index = 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -25,8 +24,7 @@ from structnlp.corpus import (
     write_conllu,
     write_jsonl,
 )
-from structnlp.datasets import DATASETS, DEMO_DATASETS, data_root
-from structnlp.errors import DataNotFoundError
+from structnlp.datasets import DATASETS, DEMO_DATASETS, data_root, run_script
 
 SEED = 0
 MEDICAL_PER_CLASS = 120
@@ -99,7 +97,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

@@ -47,8 +47,8 @@ from structnlp.datasets import (  # noqa: E402
     load_reuters21578,
     load_ud_ewt,
     load_wikipedia,
+    run_script,  # noqa: E402
 )
-from structnlp.errors import DataNotFoundError  # noqa: E402
 from structnlp.files import atomic_write  # noqa: E402
 
 DEFAULT_SOURCES = ("ud_ewt", "bbc", "reuters", "20newsgroups", "imdb")
@@ -214,7 +214,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

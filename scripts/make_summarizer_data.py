@@ -23,8 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from structnlp.datasets import load_bbc_news_summary  # noqa: E402
-from structnlp.errors import DataNotFoundError  # noqa: E402
+from structnlp.datasets import (
+    load_bbc_news_summary,  # noqa: E402
+    run_script,  # noqa: E402
+)
 from structnlp.params import count_argument  # noqa: E402
 from summarize.data import analyze_documents, bbc_split, highlight_labels, write_analyzed  # noqa: E402
 
@@ -64,7 +66,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DataNotFoundError as exc:  # missing public data: say what and where from, no traceback
-        sys.exit(f"error: {exc}; point $STRUCTNLP_DATA at the public data sets (see docs/data.md)")
+    run_script(main)

@@ -9,6 +9,7 @@ stays free of model packages and of torch/spaCy.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import io
@@ -84,10 +85,8 @@ def _escape_what_stdout_cannot_encode() -> None:
 
 def _silence_closed_stdout() -> None:
     """Point standard output at /dev/null, so that the final flush cannot fail on a closed pipe again."""
-    try:
+    with contextlib.suppress(OSError, ValueError):  # no file descriptor (captured output): nothing to flush
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):  # no file descriptor (captured output): nothing is left to flush
-        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from structnlp.errors import CorpusFormatError, EmptyCorpusError, StructNLPError
-from structnlp.files import STDIN, atomic_write, iter_lines
+from structnlp.errors import STDIN, CorpusFormatError, EmptyCorpusError, StructNLPError, source_name
+from structnlp.files import atomic_write, iter_lines
 
 if TYPE_CHECKING:
     from nltk.tree import Tree
@@ -117,7 +117,7 @@ def _records(
 ) -> Iterator[Any]:
     """Check ``path`` now, then stream ``parse(file)`` over its files; empty input is an error."""
     files = iter_files(path, suffixes)
-    name = "standard input" if str(path) == STDIN else path
+    name = source_name(path)
 
     def generate() -> Iterator[Any]:
         n_files = n_records = 0

@@ -17,10 +17,11 @@ the data sets live under a *data root* (see :func:`data_root`) laid out as descr
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from structnlp.corpus import (
     DependencySentence,
@@ -567,3 +568,17 @@ def load_demo(name: str) -> TextDataset | SummarizationDataset | list[Sentence] 
     if name == "lee_background":
         return list(read_documents(path, one_per="line"))
     return _scitldr(path, name, None)
+
+
+def run_script(main: Callable[[], int | None]) -> NoReturn:
+    """Run the ``main`` of a benchmark or data script and exit with its status; missing public
+    data ends it with one line saying what is missing and where it comes from, not a traceback.
+
+    >>> run_script(lambda: load("imdb", root="/nonexistent"))
+    Traceback (most recent call last):
+    SystemExit: error: data root /nonexistent is not a folder; point $STRUCTNLP_DATA at the ...
+    """
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:
+        sys.exit(f"error: {exc}; point ${ENV_VAR} at the public data sets (see docs/data.md)")

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+#: The path that stands for standard input (or output) wherever structnlp takes a file name.
+STDIN = "-"
+
+
+def source_name(path: str | Path) -> str:
+    """How messages name where input came from: the path, or "standard input" for ``-``."""
+    return "standard input" if str(path) == STDIN else str(path)
+
 
 class StructNLPError(ValueError):
     """Base class of every error structnlp raises on bad input."""
@@ -21,7 +29,7 @@ class CorpusFormatError(StructNLPError):
         self.path = str(path)
         self.line = line
         self.problem = problem
-        name = "standard input" if self.path == "-" else self.path  # "-": structnlp.files.STDIN
+        name = source_name(path)
         where = f"{name}, line {line}" if line is not None else name
         super().__init__(f"{where}: {problem}")
 

@@ -17,11 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from structnlp.errors import CorpusFormatError
+from structnlp.errors import STDIN, CorpusFormatError
 
 PathLike = str | os.PathLike
-#: The path that means standard input to :func:`iter_lines` and :func:`read_text`.
-STDIN = "-"
 
 
 def _is_gzip(path: Path) -> bool:
@@ -47,11 +45,11 @@ def open_binary(path: PathLike) -> IO[bytes]:
     return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
 
 
-def _source(path: PathLike) -> tuple[contextlib.AbstractContextManager[IO[bytes]], str]:
-    """The byte stream to read and the name errors give it (``"-"``: standard input, left open)."""
+def _source(path: PathLike) -> contextlib.AbstractContextManager[IO[bytes]]:
+    """The byte stream to read (``"-"``: standard input, left open when done)."""
     if str(path) == STDIN:
-        return contextlib.nullcontext(sys.stdin.buffer), "standard input"
-    return open_binary(path), str(path)
+        return contextlib.nullcontext(sys.stdin.buffer)
+    return open_binary(path)
 
 
 def iter_lines(path: PathLike) -> Iterator[tuple[int, str]]:
@@ -68,22 +66,21 @@ def iter_lines(path: PathLike) -> Iterator[tuple[int, str]]:
     [(1, 'one'), (2, 'two')]
     """
     lineno = 0
-    source, name = _source(path)
-    with source as fh:
+    with _source(path) as fh:
         try:
             for lineno, raw in enumerate(fh, start=1):
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     raise CorpusFormatError(
-                        name, lineno, f"not valid UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 1]!r});"
+                        path, lineno, f"not valid UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 1]!r});"
                         " re-encode it as UTF-8"
                     ) from None
                 if lineno == 1 and text.startswith("\ufeff"):
                     text = text[1:]
                 yield lineno, text.rstrip("\r\n")
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise CorpusFormatError(name, lineno + 1, f"cannot read compressed data ({exc})") from None
+            raise CorpusFormatError(path, lineno + 1, f"cannot read compressed data ({exc})") from None
 
 
 def read_text(path: PathLike) -> str:

@@ -7,6 +7,7 @@ helpers give every family the same clear messages naming the parameter and the b
 from __future__ import annotations
 
 import argparse
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +24,16 @@ def is_int(value: Any) -> bool:
     (True, True, False, False)
     """
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_number(value: Any) -> bool:
+    """True for real numbers, numpy's included (``np.float32`` from a grid), False for bools.
+
+    >>> import numpy as np
+    >>> is_number(0.5), is_number(np.float32(0.5)), is_number(True), is_number("0.5")
+    (True, True, False, False)
+    """
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def check_bool(name: str, value: Any) -> None:
@@ -59,6 +70,22 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
     """
     if not isinstance(value, str) or value not in choices:
         raise StructNLPError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+def changed_since_fit(estimator: Any, fitted: dict[str, Any]) -> list[str]:
+    """The parameters that ``set_params`` changed from the values the fitted weights were built
+    with, as ``"name=now (fitted with then)"``: the weights cannot follow such a change.
+
+    >>> class Model:
+    ...     n_topics = 8
+    >>> changed_since_fit(Model(), {"n_topics": 4})
+    ['n_topics=8 (fitted with 4)']
+    """
+    return [
+        f"{name}={getattr(estimator, name)!r} (fitted with {value!r})"
+        for name, value in fitted.items()
+        if getattr(estimator, name) != value
+    ]
 
 
 def count_argument(low: int) -> Callable[[str], int]:

@@ -53,11 +53,14 @@ class Token:
 class Tokenizer(Protocol):
     """What every tokenizer backend offers; any object with these members can stand in for one.
 
+    A backend that cannot do one of them raises :class:`StructNLPError` saying so, as the
+    ``"regex"`` backend does for ``analyze``.
+
     >>> class Whitespace:
     ...     name = "whitespace"
     ...     def tokenize(self, text): return text.split()
     ...     def split_sentences(self, text): return [text]
-    ...     def analyze(self, text): raise NotImplementedError
+    ...     def analyze(self, text): raise StructNLPError("whitespace tokens have no lemmas or POS tags")
     >>> get_tokenizer(Whitespace()).tokenize("rash after penicillin")
     ['rash', 'after', 'penicillin']
     """

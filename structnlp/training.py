@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-import numbers
 import os
 import random
 import re
@@ -42,7 +41,7 @@ import numpy as np
 
 from structnlp.errors import EmptyCorpusError, ModelFileError, StructNLPError
 from structnlp.modelio import can_replace, load_model, save_model
-from structnlp.params import is_int
+from structnlp.params import is_int, is_number
 
 if TYPE_CHECKING:
     import torch
@@ -56,11 +55,6 @@ _STATE_KEYS = frozenset({"run", "optimizer_name", "world_size", "data", "optimiz
 
 
 # --------------------------------------------------------------------------- configuration
-
-
-def _is_number(value: Any) -> bool:
-    """A real number, numpy's included (np.float32 from a grid), but not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 @dataclass
@@ -142,10 +136,10 @@ class TrainConfig:
         for name in ("lr", "momentum", "weight_decay"):
             value = getattr(self, name)
             positive = name == "lr"  # a zero step size would train nothing
-            if not _is_number(value) or not math.isfinite(value) or value < 0 or (positive and value == 0):
+            if not is_number(value) or not math.isfinite(value) or value < 0 or (positive and value == 0):
                 raise bad(name, "a positive number" if positive else "a non-negative number")
             setattr(self, name, float(value))  # numpy scalars would reach torch and the JSON checkpoint
-        if self.grad_clip is not None and not (_is_number(self.grad_clip) and self.grad_clip > 0):
+        if self.grad_clip is not None and not (is_number(self.grad_clip) and self.grad_clip > 0):
             raise bad("grad_clip", "a positive number or None")
         # a string is always true: shuffle="no" or resume="False" would silently do the opposite
         for name in ("shuffle", "amp", "resume", "restore_best", "progress", "find_unused_parameters"):

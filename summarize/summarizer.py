@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from structnlp.errors import EmptyCorpusError, ModelFileError, StructNLPError
 from structnlp.modelio import load_model, save_model
-from structnlp.params import check_bool, check_choice, check_int
+from structnlp.params import changed_since_fit, check_bool, check_choice, check_int
 from structnlp.vocab import Vocabulary
 from summarize.data import (
     MAX_CHARS,
@@ -581,8 +581,7 @@ class HierarchicalNSESummarizer(BaseEstimator):
             "max_doc_sentences": net.position_embedding.num_embeddings,
             "follow_copy": net.follow is not None,
         }
-        changed = [f"{k}={getattr(self, k)!r} (fitted with {v!r})" for k, v in fitted.items()
-                   if getattr(self, k) != v]  # fmt: skip
+        changed = changed_since_fit(self, fitted)
         if changed:
             raise StructNLPError(f"{type(self).__name__}: {remedy}, but " + ", ".join(changed))
 

@@ -33,7 +33,7 @@ from structnlp.errors import EmptyCorpusError, ModelFileError, StructNLPError
 from structnlp.features import resolve_tokenizer, stop_word_set, text_input_tags
 from structnlp.modelio import load_model as load_model_directory
 from structnlp.modelio import read_model_class, save_model
-from structnlp.params import check_bool, check_choice, check_int
+from structnlp.params import changed_since_fit, check_bool, check_choice, check_int
 from structnlp.training import TrainConfig, batches_by_token_budget, select_device, train
 from structnlp.vocab import Vocabulary
 
@@ -397,11 +397,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Read it back with :func:`topics.load_model` or ``type(model).load(path)``.
         """
         check_is_fitted(self, "module_")
-        changed = [
-            f"{key}={getattr(self, key)!r} (fitted with {value!r})"
-            for key, value in self._fitted_architecture().items()
-            if getattr(self, key) != value
-        ]
+        changed = changed_since_fit(self, self._fitted_architecture())
         if changed:
             raise StructNLPError(
                 f"{type(self).__name__}.save: set_params changed {', '.join(changed)} after fit, so the "

@@ -26,14 +26,13 @@ DATA_FORMATS = ("auto", "jsonl", "csv", "text")
 def _records(path: str, data_format: str, text_field: str, label_field: str | None) -> Iterator[tuple]:
     """Stream ``(text, label)`` pairs (label None without ``label_field``) from a corpus file or folder."""
     from structnlp.corpus import guess_format, iter_corpus
-    from structnlp.errors import StructNLPError
-    from structnlp.files import STDIN
+    from structnlp.errors import STDIN, StructNLPError, source_name
 
     if data_format == "auto":  # a pipe has no file name to tell its format by: a document a line
         fmt = "text" if path == STDIN else guess_format(path)
     else:
         fmt = data_format
-    name = "standard input" if path == STDIN else path
+    name = source_name(path)
     if fmt == "text":
         if label_field is not None:
             raise StructNLPError(
@@ -186,11 +185,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- predict
 def _cmd_predict(args: argparse.Namespace) -> int:
+    from structnlp.errors import STDIN
     from tsetlin.explain import plain_value
 
     pipe = _load(args.model)
     bow, clf = pipe[0], pipe[-1]
-    data = "-" if args.data is None else args.data
+    data = STDIN if args.data is None else args.data
     pairs = _records(data, args.data_format, args.text_field, args.label_field)
     n = correct = 0
     classes = [plain_value(c) for c in clf.classes_]
