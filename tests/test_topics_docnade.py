@@ -318,3 +318,14 @@ def test_works_as_a_scikit_learn_pipeline_step():
 def test_a_bad_learning_rate_is_named_as_the_estimator_parameter(lr):
     with pytest.raises(StructNLPError, match=rf"^DocNADE.lr must be a positive number, got {lr}"):
         DocNADE(n_topics=2, lr=lr).fit(["a b c", "b c d"])
+
+
+def test_score_is_minus_the_log_perplexity_so_grid_search_picks_the_lowest_perplexity(fitted):
+    from sklearn.model_selection import GridSearchCV
+
+    assert fitted.score(HELD_OUT) == pytest.approx(-np.log(fitted.perplexity(HELD_OUT)), rel=1e-12)
+    settings = SETTINGS | {"max_epochs": 5}
+    search = GridSearchCV(DocNADE(**settings), {"n_topics": [1, 6]}, cv=2).fit(TRAIN)
+    perplexities = search.cv_results_["mean_test_score"]
+    assert np.isfinite(perplexities).all()
+    assert search.best_params_["n_topics"] == [1, 6][int(np.argmax(perplexities))]

@@ -17,6 +17,7 @@ style), ``_build_network`` (a fresh torch module for a vocabulary) and ``_networ
 
 from __future__ import annotations
 
+import math
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -336,6 +337,20 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         only those words); see :func:`structnlp.metrics.document_perplexity`.
         """
         return _perplexity(self._network(), self._encoded(X), self.batch_tokens)
+
+    def score(self, X: Iterable[Any], y: Any = None) -> float:
+        """Minus the log of :meth:`perplexity`: higher is better, as scikit-learn's model selection expects.
+
+        ``GridSearchCV`` and ``cross_val_score`` call it when given no ``scoring``, so they pick
+        the model of lowest held-out perplexity. ``y`` is ignored.
+
+        >>> from topics import DocNADE
+        >>> docs = ["apple banana fruit", "car road wheel"] * 4
+        >>> model = DocNADE(n_topics=2, max_epochs=2, random_state=0, progress=False).fit(docs)
+        >>> bool(abs(model.score(docs) + math.log(model.perplexity(docs))) < 1e-12)
+        True
+        """
+        return -math.log(self.perplexity(X))
 
     def topics(self, top_n: int = 10) -> list[list[str]]:
         """The ``top_n`` words of each topic: the largest entries of each row of :attr:`components_`.
