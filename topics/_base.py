@@ -34,7 +34,7 @@ from structnlp.errors import EmptyCorpusError, ModelFileError, StructNLPError
 from structnlp.features import resolve_tokenizer, stop_word_set, text_input_tags
 from structnlp.modelio import load_model as load_model_directory
 from structnlp.modelio import read_model_class, save_model
-from structnlp.params import changed_since_fit, check_bool, check_choice, check_int
+from structnlp.params import changed_since_fit, check_bool, check_choice, check_int, is_number
 from structnlp.training import TrainConfig, batches_by_token_budget, select_device, train
 from structnlp.vocab import Vocabulary
 
@@ -105,6 +105,23 @@ def _collate(docs: list[np.ndarray]) -> dict[str, torch.Tensor]:
 def _mean_token_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Negative log-likelihood per word of a batch (what :func:`structnlp.training.train` minimises)."""
     return model(batch["ids"], batch["lengths"]).sum() / batch["lengths"].sum()
+
+
+def _loss_with_coherence_prior(
+    weight: float, similarity: torch.Tensor
+) -> Callable[[torch.nn.Module, dict[str, torch.Tensor]], torch.Tensor]:
+    """:func:`_mean_token_loss` minus ``weight`` times the mean soft coherence of ``W``'s topics."""
+    from topics.coherence_prior import soft_coherence
+
+    on_device: dict[torch.device, torch.Tensor] = {}
+
+    def loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        device = model.W.device
+        if device not in on_device:
+            on_device[device] = similarity.to(device)
+        return _mean_token_loss(model, batch) - weight * soft_coherence(model.W, on_device[device]).mean()
+
+    return loss
 
 
 def _run_batches(
@@ -192,6 +209,15 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             )
         check_bool(f"{name}: progress", self.progress)
         check_bool(f"{name}: lowercase", self.lowercase)
+        weight = self.coherence_weight
+        if not is_number(weight) or not math.isfinite(weight) or weight < 0:
+            raise StructNLPError(f"{name}: coherence_weight must be a finite number >= 0, got {weight!r}")
+        source = self.coherence_vectors
+        if not isinstance(source, (str, os.PathLike)) or source == "":
+            raise StructNLPError(
+                f"{name}: coherence_vectors must be 'train' or the path of a word2vec text file, "
+                f"got {source!r}"
+            )
         self._check_model_params()
 
     def _documents(self, X: Any) -> list[list[str]]:
@@ -275,13 +301,19 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             def validate(model: torch.nn.Module) -> float:
                 return _perplexity(model, held_out, batch_tokens)
 
+        loss_fn = _mean_token_loss
+        if self.coherence_weight > 0:
+            from topics.coherence_prior import coherence_vectors, word_similarity
+
+            vectors = coherence_vectors(self.coherence_vectors, training, self._words, seed, name)
+            loss_fn = _loss_with_coherence_prior(float(self.coherence_weight), word_similarity(vectors))
         generator = torch.Generator().manual_seed(seed)
         network = self._build_network(len(self._words), training, generator)
         result = train(
             network,
             training,
             collate=_collate,
-            loss_fn=_mean_token_loss,
+            loss_fn=loss_fn,
             config=config,
             validate=validate,
         )
@@ -402,6 +434,8 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         stop = self.stop_words
         if stop is not None and not isinstance(stop, str):
             params["stop_words"] = sorted(stop_word_set(stop))
+        if isinstance(self.coherence_vectors, os.PathLike):
+            params["coherence_vectors"] = os.fspath(self.coherence_vectors)
         if not (self.random_state is None or isinstance(self.random_state, (int, np.integer))):
             params["random_state"] = None  # a RandomState object: only its use in fit() mattered
         return params

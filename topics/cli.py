@@ -73,6 +73,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "random_state": args.seed,
         "device": args.device,
         "progress": args.progress,
+        "coherence_weight": args.coherence_weight,
+        "coherence_vectors": args.coherence_vectors,
         **preset,
     }
     ctx_options = {"lambda_ctx": args.lambda_ctx, "embeddings": args.embeddings}
@@ -194,6 +196,17 @@ def register(subparsers: Any) -> None:
     train.add_argument("--stop-words", choices=("english",), help="drop English stop words")
     train.add_argument("--lambda-ctx", type=float, help="weight of the LSTM (ctx models; default 0.1)")
     train.add_argument("--embeddings", help="ctx models: 'train' or a word2vec text file")
+    train.add_argument(
+        "--coherence-weight",
+        type=float,
+        default=0.0,
+        help="weight of the coherence prior on the topics (default 0: the paper's model; try 1)",
+    )
+    train.add_argument(
+        "--coherence-vectors",
+        default="train",
+        help="word vectors of the coherence prior: 'train' (default) or a word2vec text file",
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto")
     train.add_argument("--progress", action="store_true", help="show a progress bar")

@@ -148,6 +148,8 @@ class CtxDocNADE(NADETopicModel):
         random_state: Any = None,
         device: str = "auto",
         progress: bool = False,
+        coherence_weight: float = 0.0,
+        coherence_vectors: str | os.PathLike = "train",
     ):
         self.n_topics = n_topics
         self.lambda_ctx = lambda_ctx
@@ -167,6 +169,8 @@ class CtxDocNADE(NADETopicModel):
         self.random_state = random_state
         self.device = device
         self.progress = progress
+        self.coherence_weight = coherence_weight
+        self.coherence_vectors = coherence_vectors
 
     def _check_model_params(self) -> None:
         value = self.lambda_ctx
