@@ -44,6 +44,7 @@ from parsing.chart import build_schedule, cky_inside_reference, inside
 from parsing.recat import CIOLayer, ReCATParser
 from structnlp.datasets import run_script
 from structnlp.files import atomic_write, iter_lines
+from structnlp.params import count_argument
 from structnlp.training import select_device
 
 
@@ -179,17 +180,18 @@ def training_speed(args: argparse.Namespace, device: torch.device) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    positive, non_negative = count_argument(1), count_argument(0)
     ap.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
-    ap.add_argument("--lengths", type=int, nargs="+", default=[20, 40, 60, 80])
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--window", type=int, default=4)
-    ap.add_argument("--dim", type=int, default=64)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--lengths", type=count_argument(2), nargs="+", default=[20, 40, 60, 80])
+    ap.add_argument("--batch", type=positive, default=8)
+    ap.add_argument("--window", type=positive, default=4)
+    ap.add_argument("--dim", type=positive, default=64)
+    ap.add_argument("--repeats", type=positive, default=3)
+    ap.add_argument("--threads", type=positive, default=1, help="torch CPU threads")
     ap.add_argument("--corpus", default=None, help="pre-tokenized sentences, one a line (gzip allowed)")
-    ap.add_argument("--train-sentences", type=int, default=3000)
-    ap.add_argument("--train-steps", type=int, default=5, help="0 skips the training measurement")
-    ap.add_argument("--batch-tokens", type=int, default=1024)
+    ap.add_argument("--train-sentences", type=positive, default=3000)
+    ap.add_argument("--train-steps", type=non_negative, default=5, help="0 skips the training measurement")
+    ap.add_argument("--batch-tokens", type=positive, default=1024)
     ap.add_argument("--output", default=None, help="write the results as JSON here")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)

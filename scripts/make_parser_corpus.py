@@ -50,6 +50,7 @@ from structnlp.datasets import (  # noqa: E402
     run_script,  # noqa: E402
 )
 from structnlp.files import atomic_write  # noqa: E402
+from structnlp.params import count_argument  # noqa: E402
 
 DEFAULT_SOURCES = ("ud_ewt", "bbc", "reuters", "20newsgroups", "imdb")
 #: Sources always written whole (news-like text, closest to the evaluation domain); the others fill up.
@@ -147,6 +148,7 @@ def _cached_lines(source: str, args: argparse.Namespace, tokenizer) -> list[str]
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    positive, non_negative = count_argument(1), count_argument(0)
     parser.add_argument("--out", default=".devdata/parser_corpus.txt.gz", help="gzip'd output file")
     parser.add_argument(
         "--sources",
@@ -154,9 +156,11 @@ def main(argv: list[str] | None = None) -> None:
         help=f"comma-separated, from {', '.join(DEFAULT_SOURCES + OPTIONAL_SOURCES)}",
     )
     parser.add_argument("--max-mb", type=float, default=14.0, help="stop at this compressed size")
-    parser.add_argument("--min-words", type=int, default=3)
-    parser.add_argument("--max-words", type=int, default=60)
-    parser.add_argument("--imdb-sentences", type=int, default=150_000, help="read IMDb up to this many")
+    parser.add_argument("--min-words", type=positive, default=3)
+    parser.add_argument("--max-words", type=positive, default=60)
+    parser.add_argument(
+        "--imdb-sentences", type=non_negative, default=150_000, help="read IMDb up to this many"
+    )
     parser.add_argument(
         "--cache", default=".devdata/parser_corpus_cache", help="per-source cache ('' for none)"
     )

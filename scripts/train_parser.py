@@ -35,6 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from structnlp.params import count_argument  # noqa: E402
+
 ARCHITECTURES = {
     "structformer": ("parsing.structformer", "StructFormerParser"),
     "recat": ("parsing.recat", "ReCATParser"),
@@ -107,35 +109,44 @@ def build_parser(args: argparse.Namespace, init=None, **overrides):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    positive, non_negative = count_argument(1), count_argument(0)
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="structformer")
     parser.add_argument("--corpus", required=True, help="pre-tokenized sentences, one a line (.gz or text)")
     parser.add_argument("--out", required=True, help="model directory to write")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop training after this time")
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--max-steps", type=int, default=None)
-    parser.add_argument("--max-sentences", type=int, default=None, help="read at most this many sentences")
-    parser.add_argument("--hidden-size", type=int, default=256)
-    parser.add_argument("--layers", type=int, default=4, help="transformer layers")
-    parser.add_argument("--heads", type=int, default=8, help="attention heads")
-    parser.add_argument("--parser-layers", type=int, default=3, help="StructFormer parser convolutions")
-    parser.add_argument("--conv-size", type=int, default=9)
+    parser.add_argument("--epochs", type=positive, default=50)
+    parser.add_argument("--max-steps", type=positive, default=None)
+    parser.add_argument(
+        "--max-sentences", type=positive, default=None, help="read at most this many sentences"
+    )
+    parser.add_argument("--hidden-size", type=positive, default=256)
+    parser.add_argument("--layers", type=positive, default=4, help="transformer layers")
+    parser.add_argument("--heads", type=positive, default=8, help="attention heads")
+    parser.add_argument("--parser-layers", type=positive, default=3, help="StructFormer parser convolutions")
+    parser.add_argument("--conv-size", type=positive, default=9)
     parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--max-vocab", type=int, default=10_000)
-    parser.add_argument("--min-count", type=int, default=2)
-    parser.add_argument("--max-train-length", type=int, default=64, help="longer sentences are cut")
-    parser.add_argument("--batch-tokens", type=int, default=4096, help="tokens per batch (x length bound)")
+    parser.add_argument("--max-vocab", type=positive, default=10_000)
+    parser.add_argument("--min-count", type=positive, default=2)
+    parser.add_argument(
+        "--max-train-length", type=count_argument(2), default=64, help="longer sentences are cut"
+    )
+    parser.add_argument(
+        "--batch-tokens", type=positive, default=4096, help="tokens per batch (x length bound)"
+    )
     parser.add_argument("--lr", type=float, default=3e-4)
-    parser.add_argument("--warmup-steps", type=int, default=200)
+    parser.add_argument("--warmup-steps", type=non_negative, default=200)
     parser.add_argument("--schedule", choices=("constant", "linear", "cosine"), default="linear")
-    parser.add_argument("--probe-steps", type=int, default=30, help="speed probe before a timed decay")
+    parser.add_argument(
+        "--probe-steps", type=non_negative, default=30, help="speed probe before a timed decay"
+    )
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                         help="mixed precision (default: on for CUDA)")  # fmt: skip
     parser.add_argument("--checkpoint-minutes", type=float, default=1.0)
     parser.add_argument("--float32", action="store_true", help="save float32 weights (default float16)")
     parser.add_argument("--parse-tokenizer", default="nltk", help="tokenizer saved for parsing raw text")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--threads", type=positive, default=None, help="torch CPU threads")
     parser.add_argument("--verbose", action="store_true", help="progress bars and per-epoch losses")
     parser.add_argument(
         "--init", help="continue training this saved parser (a directory, or default / default-recat)"

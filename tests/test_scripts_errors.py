@@ -57,6 +57,11 @@ BAD_COUNTS = [
     ["scripts/make_word_vectors.py", "--out", "{tmp}/v.txt", "--max-articles", "0"],
     ["scripts/make_word_vectors.py", "--out", "{tmp}/v.txt", "--dim", "-1"],
     ["scripts/make_summarizer_data.py", "--out", "{tmp}/s.jsonl.gz", "--limit", "-1"],  # was all but one
+    ["scripts/train_parser.py", "--corpus", "{tmp}/c.txt", "--out", "{tmp}/p", "--epochs", "0"],
+    ["scripts/train_parser.py", "--corpus", "{tmp}/c.txt", "--out", "{tmp}/p", "--heads", "-2"],
+    ["scripts/make_parser_corpus.py", "--out", "{tmp}/c.txt.gz", "--max-words", "0"],
+    ["benchmarks/recat_chart_benchmark.py", "--repeats", "0"],
+    ["benchmarks/recat_chart_benchmark.py", "--window", "-1"],
 ]
 
 
