@@ -105,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     train = tuple(part[: args.limit] for part in _split(records, "train", args.max_target_tokens))
     valid = tuple(part[: args.valid_limit] for part in _split(records, "validation", args.max_target_tokens))
     print(f"{len(train[0])} training and {len(valid[0])} validation articles from {args.data}", flush=True)
+    validation = valid if valid[0] else None
+    if validation is None:  # e.g. a small --limit of make_summarizer_data.py, whose split is a hash
+        if args.patience is not None:
+            raise StructNLPError(f"--patience needs validation articles, and {args.data} has none")
+        print("no validation articles: training without them (the last epoch's model is saved)", flush=True)
 
     best = {"metric": float("-inf")}
 
@@ -132,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             max_sentence_tokens=args.max_sentence_tokens, max_target_tokens=args.max_target_tokens,
             follow_copy=args.follow_copy, **training,
         )  # fmt: skip
-    model.fit_analyzed(*train, validation=valid, log=log)
+    model.fit_analyzed(*train, validation=validation, log=log)
     path = model.save(args.out, float16=not args.float32)
     size = sum(f.stat().st_size for f in Path(path).iterdir()) / 1e6
     best = [h for h in model.history_ if h.get("metric") is not None]

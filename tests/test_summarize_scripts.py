@@ -24,16 +24,21 @@ BLOCKED = (
 )
 
 
-def test_training_script_needs_no_spacy_nltk_or_rouge_score(tmp_path):
+def analysed_records(n: int, validation: tuple[int, ...] = ()) -> list[dict]:
+    """The first ``n`` example pairs as make_summarizer_data.py writes them; ``validation``: their split."""
     records = []
-    for i, (doc, summary) in enumerate(zip(DOCS * 2, SUMMARIES * 2, strict=True)):
+    for i, (doc, summary) in enumerate(zip((DOCS * 2)[:n], (SUMMARIES * 2)[:n], strict=True)):
         analysed = analyze_document(doc, "nltk")
         words = [w for s in analyze_document(summary, "nltk").sentences for w in s.words]
-        split = "validation" if i == 5 else "train"
+        split = "validation" if i in validation else "train"
         records.append({"id": str(i), "split": split, "document": analysed.to_json(),
                         "labels": highlight_labels(analysed, words), "summary": summary})  # fmt: skip
+    return records
+
+
+def test_training_script_needs_no_spacy_nltk_or_rouge_score(tmp_path):
     data = tmp_path / "corpus.jsonl.gz"
-    write_analyzed(data, records)
+    write_analyzed(data, analysed_records(6, validation=(5,)))
     out = tmp_path / "model"
     script = str(REPO / "scripts" / "train_summarizer.py")
     options = "--device cpu --threads 1 --max-epochs 2 --rl-epochs 1 --word-dim 8 --lemma-dim 4 --pos-dim 4"
@@ -101,3 +106,22 @@ def test_training_script_names_a_bad_input_in_one_line(tmp_path, options, messag
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert message.format(tmp=tmp_path) in run.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "m").exists()
+
+
+def test_training_without_validation_articles(tmp_path):
+    """A few articles of make_summarizer_data.py (--limit 3) may all fall in the training split:
+    that stopped training with 'no usable validation pair'."""
+    data = tmp_path / "corpus.jsonl.gz"
+    write_analyzed(data, analysed_records(3))
+    script = str(REPO / "scripts" / "train_summarizer.py")
+    base = [sys.executable, script, "--data", str(data), "--device", "cpu", "--threads", "1", "--quiet"]
+    base += "--max-epochs 1 --word-dim 8 --lemma-dim 4 --pos-dim 4 --max-vocab 60".split()
+    run = subprocess.run([*base, "--out", str(tmp_path / "m")], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "3 training and 0 validation articles" in run.stdout and "training without them" in run.stdout
+    assert load_summarizer(tmp_path / "m").n_train_ == 3
+
+    run = subprocess.run([*base, "--out", str(tmp_path / "p"), "--patience", "2"], capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "--patience needs validation articles" in run.stderr.strip().splitlines()[-1]
