@@ -21,6 +21,10 @@ by default) and scored on the test split:
   (coherence alone would reward every topic repeating the same few frequent words);
 * **training time** in seconds (wall clock, this machine).
 
+The models ending in ``_coh`` are DocNADE and iDocNADE trained with the coherence prior
+(``coherence_weight``, ``--coherence-weight``; 1 by default; ``--coherence-vectors``), which is
+not part of the papers.
+
 The neural models stop early on the validation perplexity (patience 5, best epoch kept). The
 TREC6 file's validation split is its test split, so there 500 training documents (seed 0) are
 held out for early stopping instead; the IR database and the classifier still use every
@@ -55,7 +59,9 @@ ANCHORS = {"20NSshort": (646, 0.25), "TREC6": (64, 0.54), "TMN": (592, 0.60)}
 NEURAL = {
     "docnade": ("DocNADE", {}),
     "docnade_sgd": ("DocNADE", {"optimizer": "sgd", "lr": 1.0}),
+    "docnade_coh": ("DocNADE", {}),  # the _coh models: --coherence-weight and --coherence-vectors
     "idocnade": ("DocNADE", {"bidirectional": True}),
+    "idocnade_coh": ("DocNADE", {"bidirectional": True}),
     "ctx": ("CtxDocNADE", {"lambda_ctx": 0.1}),
     "ctxe": ("CtxDocNADE", {"lambda_ctx": 0.1, "embeddings": "train"}),
     "ctxe_file": ("CtxDocNADE", {"lambda_ctx": 0.1}),  # embeddings: the --embeddings file
@@ -155,6 +161,9 @@ def run_neural(key: str, data: dict, vocabulary: Vocabulary, args: argparse.Name
                 "the ctxe_file model needs --embeddings FILE (scripts/make_word_vectors.py writes one)"
             )
         params["embeddings"] = args.embeddings
+    if key.endswith("_coh"):
+        params["coherence_weight"] = args.coherence_weight
+        params["coherence_vectors"] = args.coherence_vectors
     model = getattr(topics, class_name)(**params)
     start = time.perf_counter()
     model.fit(data["fit"], validation_docs=data["validation"][0])
@@ -287,7 +296,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", help="data root (default: $STRUCTNLP_DATA, then ../shared/data)")
     parser.add_argument("--output", help="write all figures to this JSON file")
     parser.add_argument("--embeddings", help="word2vec text file of the ctxe_file model (ctx-DocNADEe)")
+    parser.add_argument(
+        "--coherence-weight", type=float, default=1.0, help="coherence_weight of the *_coh models (default 1)"
+    )
+    parser.add_argument(
+        "--coherence-vectors", default="train", help="their vectors: 'train' (default) or a word2vec file"
+    )
     args = parser.parse_args(argv)
+    if not args.coherence_weight >= 0:
+        parser.error(f"--coherence-weight must be >= 0, got {args.coherence_weight}")
 
     results: dict[str, Any] = {"command": " ".join(sys.argv), "settings": vars(args), "datasets": {}}
     for name in args.datasets:
