@@ -11,41 +11,44 @@ import topics
 from structnlp.cli import main
 from structnlp.errors import StructNLPError
 from topics import CtxDocNADE, DocNADE
-from topics.coherence_prior import SHARPNESS, coherence_vectors, soft_coherence, word_similarity
+from topics.coherence_prior import SHARPNESS, coherence_vectors, soft_coherence, unit_vectors
 
 
-def brute_force_coherence(W: np.ndarray, S: np.ndarray, sharpness: float) -> list[float]:
-    """Expected similarity of two different words drawn from each topic's softmax, pair by pair."""
+def brute_force_coherence(W: np.ndarray, vectors: np.ndarray, sharpness: float) -> list[float]:
+    """Expected cosine of two different words drawn from each topic's softmax, pair by pair."""
     scores = []
     for column in W.T:
         z = sharpness * (column - column.mean()) / column.std(ddof=1)
         beta = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
         pairs = [(v, w) for v in range(len(beta)) for w in range(len(beta)) if v != w]
         mass = sum(beta[v] * beta[w] for v, w in pairs)
-        scores.append(sum(beta[v] * beta[w] * S[v, w] for v, w in pairs) / mass)
+        scores.append(sum(beta[v] * beta[w] * cosine(vectors[v], vectors[w]) for v, w in pairs) / mass)
     return scores
 
 
-def test_soft_coherence_is_the_expected_similarity_of_two_different_leading_words():
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    norms = np.linalg.norm(a) * np.linalg.norm(b)
+    return float(a @ b / norms) if norms else 0.0
+
+
+def test_soft_coherence_is_the_expected_cosine_of_two_different_leading_words():
     rng = np.random.default_rng(0)
     W, vectors = rng.normal(size=(7, 3)), rng.normal(size=(7, 4))
-    S = word_similarity(vectors)
-    got = soft_coherence(torch.from_numpy(W), S.double(), SHARPNESS)
-    expected = brute_force_coherence(W, S.double().numpy(), SHARPNESS)
-    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-9)
+    vectors[2] = 0.0  # a word without a vector is similar to nothing
+    got = soft_coherence(torch.from_numpy(W), unit_vectors(vectors).double(), SHARPNESS)
+    np.testing.assert_allclose(got.numpy(), brute_force_coherence(W, vectors, SHARPNESS), rtol=1e-6)
 
 
-def test_word_similarity_is_the_cosine_with_a_zero_diagonal():
-    vectors = np.array([[3.0, 4.0], [6.0, 8.0], [-4.0, 3.0], [0.0, 0.0]])
-    S = word_similarity(vectors).numpy()
-    np.testing.assert_allclose(S, [[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], atol=1e-7)
-    assert S.dtype == np.float32
+def test_unit_vectors_keep_zero_rows():
+    unit = unit_vectors(np.array([[3.0, 4.0], [0.0, 0.0], [-2.0, 0.0]])).numpy()
+    np.testing.assert_allclose(unit, [[0.6, 0.8], [0.0, 0.0], [-1.0, 0.0]], rtol=1e-6)
+    assert unit.dtype == np.float32
 
 
 def test_the_gradient_raises_the_weights_of_words_similar_to_a_topics_leading_word():
-    S = word_similarity(np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
+    unit = unit_vectors(np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
     W = torch.tensor([[2.0], [0.0], [0.0], [0.0]], requires_grad=True)  # word 0 leads the one topic
-    soft_coherence(W, S).sum().backward()
+    soft_coherence(W, unit).sum().backward()
     assert W.grad[1, 0] > 0 and W.grad[1, 0] > W.grad[2, 0]  # word 1 is word 0's synonym, word 2 is not
 
 
@@ -54,9 +57,9 @@ def test_training_with_the_prior_makes_the_leading_words_more_similar():
     plain = DocNADE(max_epochs=20, **SETTINGS).fit(mixed)
     prior = DocNADE(max_epochs=20, coherence_weight=1.0, **SETTINGS).fit(mixed)
     docs = plain._encode(plain._documents(mixed))
-    S = word_similarity(coherence_vectors("train", docs, plain._words, 0, "test"))
-    before = soft_coherence(plain.module_.W.detach(), S).mean()
-    after = soft_coherence(prior.module_.W.detach(), S).mean()
+    unit = unit_vectors(coherence_vectors("train", docs, plain._words, 0, "test"))
+    before = soft_coherence(plain.module_.W.detach(), unit).mean()
+    after = soft_coherence(prior.module_.W.detach(), unit).mean()
     assert after > before + 0.1
     assert prior.perplexity(mixed) < 10  # still far better than uniform over the 10 words
 

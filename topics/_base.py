@@ -108,7 +108,7 @@ def _mean_token_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> 
 
 
 def _loss_with_coherence_prior(
-    weight: float, similarity: torch.Tensor
+    weight: float, unit: torch.Tensor
 ) -> Callable[[torch.nn.Module, dict[str, torch.Tensor]], torch.Tensor]:
     """:func:`_mean_token_loss` minus ``weight`` times the mean soft coherence of ``W``'s topics."""
     from topics.coherence_prior import soft_coherence
@@ -118,7 +118,7 @@ def _loss_with_coherence_prior(
     def loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         device = model.W.device
         if device not in on_device:
-            on_device[device] = similarity.to(device)
+            on_device[device] = unit.to(device)
         return _mean_token_loss(model, batch) - weight * soft_coherence(model.W, on_device[device]).mean()
 
     return loss
@@ -303,10 +303,10 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
         loss_fn = _mean_token_loss
         if self.coherence_weight > 0:
-            from topics.coherence_prior import coherence_vectors, word_similarity
+            from topics.coherence_prior import coherence_vectors, unit_vectors
 
             vectors = coherence_vectors(self.coherence_vectors, training, self._words, seed, name)
-            loss_fn = _loss_with_coherence_prior(float(self.coherence_weight), word_similarity(vectors))
+            loss_fn = _loss_with_coherence_prior(float(self.coherence_weight), unit_vectors(vectors))
         generator = torch.Generator().manual_seed(seed)
         network = self._build_network(len(self._words), training, generator)
         result = train(

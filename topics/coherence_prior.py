@@ -11,7 +11,7 @@ is not differentiable. With ``coherence_weight=lam`` the loss of a batch becomes
     beta_j = softmax(SHARPNESS * standardised row j of W)
 
 ``beta_j`` puts nearly all its mass on topic ``j``'s leading words, ``S`` is the cosine
-similarity of word vectors (zero diagonal), and ``C_j`` is the expected similarity of two
+similarity of word vectors, and ``C_j`` is the expected similarity of two
 different words drawn from ``beta_j``: the mean pairwise cosine of the leading words. The
 vectors are PPMI-SVD vectors of the training documents (``"train"``, nothing downloaded) or
 a word2vec/GloVe text file. The prior shapes training only; a saved model does not keep it.
@@ -28,7 +28,7 @@ import torch
 from structnlp.errors import StructNLPError
 from topics.embeddings import ppmi_svd_embeddings, read_word2vec_text
 
-__all__ = ["SHARPNESS", "VECTOR_DIM", "WINDOW", "coherence_vectors", "soft_coherence", "word_similarity"]
+__all__ = ["SHARPNESS", "VECTOR_DIM", "WINDOW", "coherence_vectors", "soft_coherence", "unit_vectors"]
 
 #: How sharply ``beta_j`` picks the leading words: ``exp(3 z)`` puts most of the mass on the
 #: words 2-3 standard deviations above the row's mean, about the top ten of a thousand.
@@ -58,32 +58,33 @@ def coherence_vectors(
     return vectors
 
 
-def word_similarity(vectors: np.ndarray) -> torch.Tensor:
-    """Cosine similarity of every pair of word vectors, with zeros on the diagonal (float32).
+def unit_vectors(vectors: np.ndarray) -> torch.Tensor:
+    """The word vectors scaled to unit length (float32); a word without a vector keeps zeros.
 
-    A word without a vector (a zero row) is similar to nothing.
-
-    >>> s = word_similarity(np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 3.0], [0.0, 0.0]]))
-    >>> s.tolist()
-    [[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    >>> unit_vectors(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+    [[0.6000000238418579, 0.800000011920929], [0.0, 0.0]]
     """
     matrix = np.asarray(vectors, dtype=np.float64)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     unit = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
-    similarity = unit @ unit.T
-    np.fill_diagonal(similarity, 0.0)
-    return torch.from_numpy(similarity.astype(np.float32))
+    return torch.from_numpy(unit.astype(np.float32))
 
 
-def soft_coherence(W: torch.Tensor, similarity: torch.Tensor, sharpness: float = SHARPNESS) -> torch.Tensor:
+def soft_coherence(W: torch.Tensor, unit: torch.Tensor, sharpness: float = SHARPNESS) -> torch.Tensor:
     """``C_j`` of the module doc for every topic; ``W`` is ``(n_words, n_topics)`` as the networks store it.
 
-    >>> S = word_similarity(np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]]))
+    ``unit`` holds the words' unit vectors (:func:`unit_vectors`). The pairwise sum is computed
+    as ``|E^T beta|^2 - sum_v beta_v^2 |e_v|^2``, so the ``n_words x n_words`` similarity matrix
+    is never formed: memory and time grow with the vocabulary, not with its square.
+
+    >>> unit = unit_vectors(np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]]))
     >>> W = torch.tensor([[9.0, 9.0], [9.0, 0.0], [0.0, 9.0], [0.0, 0.0]])
-    >>> [round(c, 2) for c in soft_coherence(W, S).tolist()]   # topic 0 leads with similar words
+    >>> [round(c, 2) for c in soft_coherence(W, unit).tolist()]   # topic 0 leads with similar words
     [0.98, 0.01]
     """
     spread = W.std(dim=0, keepdim=True).clamp_min(1e-6)
     beta = torch.softmax(sharpness * (W - W.mean(dim=0, keepdim=True)) / spread, dim=0)
-    pairs = (beta * (similarity @ beta)).sum(dim=0)
-    return pairs / (1.0 - (beta * beta).sum(dim=0)).clamp_min(1e-6)
+    projected = unit.T @ beta
+    squared = beta * beta
+    pairs = (projected * projected).sum(dim=0) - (squared * (unit * unit).sum(dim=1, keepdim=True)).sum(dim=0)
+    return pairs / (1.0 - squared.sum(dim=0)).clamp_min(1e-6)
