@@ -14,6 +14,7 @@ from topics_helpers import HELD_OUT, TRAIN, one_thread  # noqa: F401
 
 import topics
 from structnlp.cli import main
+from structnlp.metrics import topic_diversity
 
 FAST = ["--n-topics", "4", "--epochs", "3", "--lr", "0.05", "--batch-tokens", "128", "--device", "cpu"]
 
@@ -85,8 +86,10 @@ def test_eval_reports_perplexity_and_coherence(corpus, capsys):
     assert result["perplexity"] == pytest.approx(model.perplexity(HELD_OUT))
     assert result["npmi"] == pytest.approx(model.coherence(HELD_OUT, on_missing="drop")["coherence"])
     assert result["topics_scored"] == 4
+    assert result["diversity"] == topic_diversity(model.topics(10), top_n=10)
     assert main(["topics", "eval", str(corpus["model"]), str(corpus["held_out"])]) == 0
-    assert "perplexity:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "perplexity:" in out and f"diversity:  {result['diversity']:.4f}" in out
 
 
 def test_eval_json_stays_json_for_a_diverged_model(corpus, capsys, monkeypatch):

@@ -149,6 +149,7 @@ def _cmd_transform(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     import topics
+    from structnlp.metrics import topic_diversity
 
     model = topics.load_model(args.model_dir, device=args.device)
     docs = _read_documents(args.input, args.dataset, args.split, args.text_field)
@@ -158,6 +159,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         scores = model.coherence(docs, measure=measure, top_n=args.top_n, on_missing="drop")
         result[measure] = scores["coherence"]
         result["topics_scored"] = sum(not math.isnan(x) for x in scores["per_topic"])
+    result["diversity"] = topic_diversity(model.topics(args.top_n), top_n=args.top_n)
     if args.json:  # a diverged model's infinite perplexity is null: JSON has no Infinity
         print(json.dumps({k: v if math.isfinite(v) else None for k, v in result.items()}))
         return 0
@@ -166,6 +168,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     print(f"perplexity: {result['perplexity']:.2f}   (per word, averaged over documents)")
     print(f"NPMI:       {result['npmi']:.4f}   (top {args.top_n} words, window 10; {scored})")
     print(f"C_v:        {result['c_v']:.4f}   (top {args.top_n} words, window 110; {scored})")
+    print(f"diversity:  {result['diversity']:.4f}   (distinct words among all top-{args.top_n} lists)")
     return 0
 
 
