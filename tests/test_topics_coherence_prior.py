@@ -64,6 +64,13 @@ def test_training_with_the_prior_makes_the_leading_words_more_similar():
     assert prior.perplexity(mixed) < 10  # still far better than uniform over the 10 words
 
 
+@pytest.mark.parametrize("docs", [["a a a", "a"], ["a b", "b a"], ["a", "b", "c"]])
+def test_tiny_vocabularies_train(docs):
+    """One word has no pair to reward: its standard deviation was NaN and training stopped."""
+    model = DocNADE(n_topics=3, coherence_weight=1.0, max_epochs=2, random_state=0, device="cpu").fit(docs)
+    assert np.isfinite(model.history_[-1]["train_loss"])
+
+
 def test_a_zero_weight_trains_exactly_the_papers_model():
     a = DocNADE(max_epochs=3, **SETTINGS).fit(TRAIN)
     b = DocNADE(max_epochs=3, coherence_weight=0.0, coherence_vectors="/nonexistent", **SETTINGS).fit(TRAIN)

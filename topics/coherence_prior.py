@@ -82,6 +82,8 @@ def soft_coherence(W: torch.Tensor, unit: torch.Tensor, sharpness: float = SHARP
     >>> [round(c, 2) for c in soft_coherence(W, unit).tolist()]   # topic 0 leads with similar words
     [0.98, 0.01]
     """
+    if W.shape[0] < 2:  # one word: no pair to be similar, so nothing to reward
+        return W.sum(dim=0) * 0.0
     spread = W.std(dim=0, keepdim=True).clamp_min(1e-6)
     beta = torch.softmax(sharpness * (W - W.mean(dim=0, keepdim=True)) / spread, dim=0)
     projected = unit.T @ beta
