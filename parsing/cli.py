@@ -37,13 +37,8 @@ def _numbered_lines(path: str | None) -> Iterator[tuple[int, str]]:
             yield number, line.strip()
 
 
-def _lines(path: str | None) -> Iterator[str]:
-    for _, line in _numbered_lines(path):
-        yield line
-
-
 def _sentences(path: str | None, tokenized: bool) -> list[Any]:
-    return [line.split() if tokenized else line for line in _lines(path)]
+    return [line.split() if tokenized else line for _, line in _numbered_lines(path)]
 
 
 def _format(result: Any, fmt: str, index: int) -> str:

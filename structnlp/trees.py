@@ -26,6 +26,7 @@ import numpy as np
 from nltk import Tree
 
 from structnlp.errors import StructNLPError
+from structnlp.params import is_number
 
 __all__ = [
     "PTB_DROP_TAGS",
@@ -284,7 +285,7 @@ def tree_from_distances(
     if not np.all(np.isfinite(dist)):
         raise StructNLPError("distances must be finite numbers (got NaN or infinity)")
     # a NaN gap selected no split point, and the decoding recursed forever
-    if isinstance(gap, bool) or not isinstance(gap, (int, float, np.integer, np.floating)) or not gap >= 0:
+    if not is_number(gap) or not gap >= 0:
         raise StructNLPError(f"gap must be a number >= 0, got {gap!r}")
     if len(words) == 1:
         return Tree(label, [words[0]])

@@ -24,6 +24,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 
 from structnlp.errors import StructNLPError
+from structnlp.params import check_int
 
 __all__ = ["retrieval_precision", "retrieval_precision_curve"]
 
@@ -134,8 +135,7 @@ def retrieval_precision_curve(
     ks = {f: _n_retrieved(f, n_train) for f in fractions}
     if not ks:
         raise StructNLPError("no retrieval fractions given")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise StructNLPError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    check_int("batch_size", batch_size, 1)
     q_ind, t_ind = _label_matrix(query_labels, train_labels)
     qn = normalize(queries)
     tn_t = normalize(train).T
