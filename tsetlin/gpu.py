@@ -26,8 +26,8 @@ two samples before it is reused). The barrier is a software one, which needs eve
 resident: the grid has one block of ``_TRAIN_BLOCK`` threads per multiprocessor, and the kernel is
 compiled to fit one such block per multiprocessor (``__launch_bounds__``). The number of state
 bits is compiled in, so that a word's planes stay in registers. On an H200 (IMDb, 2,000 clauses
-per class) 256-thread blocks ran an epoch fastest: 1.54 s, against 2.72 s with 512 and 5.19 s
-with 1,024 (docs/benchmarks.md discusses why).
+per class) 512-thread blocks ran an epoch fastest: 0.34 s, against 0.41 s with 256 and 0.34 s
+with 1,024 (docs/benchmarks.md has the measurements).
 
 Prediction evaluates each clause's include mask against a document's bits in shared memory,
 one thread block per document.
@@ -56,7 +56,7 @@ __all__ = [
 DENSE_PREDICTION = True
 
 _BLOCK = 256
-_TRAIN_BLOCK = 256
+_TRAIN_BLOCK = 512
 _SHARED_LIMIT = 48 * 1024
 #: Bytes of tm_train_epoch's static shared memory: its block's votes and class totals (4 ints).
 _TRAIN_STATIC_SHARED = 16
