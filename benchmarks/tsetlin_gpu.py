@@ -6,7 +6,9 @@ Run on a machine with CuPy and a CUDA device, from the repository root::
     python benchmarks/tsetlin_gpu.py --data DIR --out gpu.json
 
 ``--data`` is the folder of prepared features that ``tsetlin_vs_peers.py --cache-dir`` writes (one
-sub-folder per data set); without it a synthetic IMDb-sized problem is generated. For each data
+sub-folder per data set); without it a synthetic IMDb-sized problem is generated. ``--runs``
+picks the models of :data:`RUNS` (IMDb and the synthetic set by default; ``imdb-paper-size``
+and ``20newsgroups`` too on request). For each data
 set the script trains the same model on both backends from the same ``random_state``, epoch by
 epoch, checks that the automata are identical after every epoch, and reports seconds per epoch,
 prediction time and accuracy, with the GPU/CPU speed-up. ``--train-blocks 256 512 1024`` times
@@ -34,10 +36,14 @@ import tsetlin.gpu as tsetlin_gpu  # noqa: E402
 from structnlp.files import atomic_write  # noqa: E402
 from tsetlin import TsetlinMachineClassifier  # noqa: E402
 
-#: The quick preset of tsetlin_vs_peers.py for the data sets measured here.
-SETTINGS = {
-    "imdb-k5000-mindf5": dict(n_clauses=2000, threshold=4000, specificity=2.0),
-    "synthetic-16000x5000-w150": dict(n_clauses=2000, threshold=100, specificity=15.0),
+#: Each run: the prepared-features folder it reads and the model's settings. All but
+#: ``imdb-paper-size`` are the quick preset of tsetlin_vs_peers.py; that one is the size of
+#: pyTsetlinMachine's published IMDb model (10,000 clauses per class, T=8,000, s=5).
+RUNS = {
+    "imdb": ("imdb-k5000-mindf5", dict(n_clauses=2000, threshold=4000, specificity=2.0)),
+    "imdb-paper-size": ("imdb-k5000-mindf5", dict(n_clauses=10000, threshold=8000, specificity=5.0)),
+    "20newsgroups": ("20newsgroups-k5000-mindf3", dict(n_clauses=400, threshold=800, specificity=2.0)),
+    "synthetic": ("synthetic-16000x5000-w150", dict(n_clauses=2000, threshold=100, specificity=15.0)),
 }
 
 
@@ -162,6 +168,13 @@ def main() -> None:
         default=[tsetlin_gpu._TRAIN_BLOCK],
         help="thread-block sizes of the training kernel to time (the first is compared in full)",
     )
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        choices=sorted(RUNS),
+        default=["imdb", "synthetic"],
+        help="which models to train (those whose features are missing from --data are skipped)",
+    )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args()
     report: dict[str, Any] = {"cpus": os.cpu_count()}
@@ -175,20 +188,15 @@ def main() -> None:
     if not args.skip_tests:
         report["tests"] = run_gpu_tests()
     report["runs"] = []
-    names = [n for n in SETTINGS if args.data and (args.data / n).is_dir()]
+    names = [n for n in args.runs if args.data and (args.data / RUNS[n][0]).is_dir()]
     for name in names:
+        folder, params = RUNS[name]
         report["runs"].append(
-            compare(name, *load(args.data / name), SETTINGS[name], args.epochs, args.train_blocks)
+            compare(name, *load(args.data / folder), params, args.epochs, args.train_blocks)
         )
     if not names:
         report["runs"].append(
-            compare(
-                "synthetic-imdb-size",
-                *synthetic(),
-                SETTINGS["imdb-k5000-mindf5"],
-                args.epochs,
-                args.train_blocks,
-            )
+            compare("synthetic-imdb-size", *synthetic(), RUNS["imdb"][1], args.epochs, args.train_blocks)
         )
     text = json.dumps(report, indent=1)
     print(text)
