@@ -87,8 +87,17 @@ class StructNLPParserComponent:
         self.name = name
         self.parser = load_parser(model, device=device)
         self.batch_size = batch_size
+        self._pid = os.getpid()
 
     def __call__(self, doc: Doc) -> Doc:
+        if os.getpid() != self._pid:
+            # A process forked by nlp.pipe(n_process=N) inherits torch's OpenMP thread pool
+            # in a state that hangs its first parallel region; one thread per process is what
+            # N processes want anyway, and it never enters that pool.
+            import torch
+
+            torch.set_num_threads(1)
+            self._pid = os.getpid()
         spans, token_lists, indices = [], [], []
         for sent in _sentences(doc):
             kept = [t for t in sent if not t.is_space]

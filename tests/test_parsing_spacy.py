@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pytest
 
 spacy = pytest.importorskip("spacy")
@@ -27,6 +32,30 @@ def test_parsed_docs_serialise_like_any_doc(nlp):
     bin_ = DocBin(store_user_data=True, docs=[doc])
     (back,) = DocBin(store_user_data=True).from_bytes(bin_.to_bytes()).get_docs(nlp.vocab)
     assert back[:]._.induced_tree == doc[:]._.induced_tree
+
+
+def test_n_process_works_with_linux_fork_after_the_parent_has_parsed():
+    """Forked workers used to hang in torch's inherited OpenMP pool (the parent had parsed)."""
+    script = textwrap.dedent(
+        """
+        import multiprocessing, spacy
+        from parsing.spacy_component import add_to_pipeline
+        multiprocessing.set_start_method("fork", force=True)
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        add_to_pipeline(nlp)
+        alone = [t._.induced_head.i for t in nlp("The cat sat on the mat. It was happy.")]
+        docs = list(nlp.pipe(["The cat sat on the mat. It was happy."] * 8, n_process=2, batch_size=2))
+        assert all([t._.induced_head.i for t in d] == alone for d in docs)
+        print("parsed", len(docs))
+        """
+    )
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, cwd=root
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["parsed", "8"]
 
 
 def test_a_whitespace_sentence_does_not_shift_the_trees(nlp):
