@@ -393,10 +393,43 @@ def test_errors_are_one_line_with_status_1(trained, capsys, argv, message):
     assert err.count("\n") == 1 and err.startswith("structnlp: error: ") and message in err
 
 
+def test_importance_lists_the_heaviest_literals_per_class(trained, capsys):
+    ref = trained["reference"]
+    names = ref[0].get_feature_names_out()
+    code, out, _ = _run(capsys, "classify", "importance", "--model", str(trained["model"]), "--top", "3")
+    assert code == 0
+    expected = [f"{c}\t{lit}\t{w}" for c in ref[-1].classes_ for lit, w in ref[-1].top_literals(c, 3, names)]
+    assert out.splitlines() == expected and len(expected) == 3 * len(ref[-1].classes_)
+    code, out, _ = _run(
+        capsys, "classify", "importance", "--model", str(trained["model"]), "--class", "neoplasms",
+        "--polarity", "against", "--top", "0", "--format", "json",
+    )  # fmt: skip
+    got = json.loads(out)
+    assert code == 0 and got
+    assert [(r["literal"], r["importance"]) for r in got] == ref[-1].top_literals(
+        "neoplasms", None, names, polarity="against"
+    )
+    code, out, _ = _run(
+        capsys,
+        "classify",
+        "importance",
+        "--model",
+        str(trained["model"]),
+        "--format",
+        "markdown",
+        "--top",
+        "1",
+    )
+    assert code == 0 and out.splitlines()[:2] == ["| class | literal | importance |", "|---|---|---:|"]
+    code, _, err = _run(capsys, "classify", "importance", "--model", str(trained["model"]), "--class", "flu")
+    assert code == 1 and "the model has no class 'flu'" in err
+
+
 @pytest.mark.parametrize(
     "argv",
     [
         ["rules", "--top", "-1"],
+        ["importance", "--top", "-1"],
         ["rules", "--max-literals", "-2"],
         ["explain", "--text", "x", "--max-literals", "-1"],
         ["explain", "--text", "x", "--format", "html", "--top-rules", "-1"],

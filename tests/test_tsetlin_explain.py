@@ -128,6 +128,43 @@ def test_rules_list_every_nonempty_clause(medical):
         clf.rules(["a", "b", "c"])
 
 
+def test_literal_importance_sums_the_signed_weights_of_the_rules_holding_each_literal(medical):
+    clf, bow, _, _ = medical
+    names = list(bow.get_feature_names_out())
+    expected = np.zeros((5, 2, len(names)), dtype=np.int64)
+    labels = list(clf.classes_)
+    for rule in clf.rules(names):  # the brute force: every rule adds its vote to each literal
+        for name in rule.positive:
+            expected[labels.index(rule.class_), 0, names.index(name)] += rule.vote
+        for name in rule.negated:
+            expected[labels.index(rule.class_), 1, names.index(name)] += rule.vote
+    importance = clf.literal_importance()
+    assert importance.dtype == np.int64 and np.array_equal(importance, expected)
+
+    c = labels[1]
+    top = clf.top_literals(c, 5, names)
+    flat = expected[1].ravel()
+    literals = names + [f"NOT {n}" for n in names]
+    assert [w for _, w in top] == sorted(flat[flat > 0], reverse=True)[:5]
+    assert all(flat[literals.index(literal)] == w for literal, w in top)
+    against = clf.top_literals(c, None, names, polarity="against")
+    assert len(against) == (flat < 0).sum() and all(w < 0 for _, w in against)
+    assert [w for _, w in against] == sorted(w for _, w in against)
+    assert clf.top_literals(c, 3)[0][0].removeprefix("NOT ").startswith("x")  # default names x0, x1, ...
+
+
+def test_top_literals_errors(medical):
+    clf, _, _, _ = medical
+    with pytest.raises(StructNLPError, match="the model has no class 'flu'; its classes: "):
+        clf.top_literals("flu")
+    with pytest.raises(StructNLPError, match="top_n"):
+        clf.top_literals(clf.classes_[0], 0)
+    with pytest.raises(StructNLPError, match="polarity"):
+        clf.top_literals(clf.classes_[0], polarity="both")
+    with pytest.raises(StructNLPError, match="feature_names has 2 names"):
+        clf.top_literals(clf.classes_[0], feature_names=["a", "b"])
+
+
 def test_rule_text():
     rule = Rule("allergy", "for", 7, ("rash", "penicillin"), ("fever",))
     assert str(rule) == "IF rash AND penicillin AND NOT fever THEN allergy  (for, weight 7)"

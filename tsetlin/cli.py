@@ -291,19 +291,26 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- rules
-def _cmd_rules(args: argparse.Namespace) -> int:
+def _classes(pipe: Any, wanted: str | None) -> list[Any]:
+    """The model's classes, or the one named ``wanted`` (classes are named as printed)."""
     from structnlp.errors import StructNLPError
-    from tsetlin.explain import markdown_text, plain_value
+    from tsetlin.explain import plain_value
+
+    classes = [plain_value(c) for c in pipe[-1].classes_]
+    if wanted is None:
+        return classes
+    chosen = [c for c in classes if str(c) == wanted]
+    if not chosen:
+        listed = ", ".join(map(str, classes))
+        raise StructNLPError(f"the model has no class {wanted!r}; its classes: {listed}")
+    return chosen
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from tsetlin.explain import markdown_text
 
     pipe = _load(args.model)
-    classes = [plain_value(c) for c in pipe[-1].classes_]
-    if args.class_ is not None:
-        chosen = [c for c in classes if str(c) == args.class_]
-        if not chosen:
-            raise StructNLPError(
-                f"the model has no class {args.class_!r}; its classes: {', '.join(map(str, classes))}"
-            )
-        classes = chosen
+    classes = _classes(pipe, args.class_)
     rules = pipe[-1].rules(pipe[0].get_feature_names_out())
     if args.polarity != "all":
         rules = [r for r in rules if r.polarity == args.polarity]
@@ -329,6 +336,29 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         text = "\n".join(out)
     else:
         text = "\n".join(r.to_text(max_literals) for c in classes for r in picked[c])
+    _write(text, args.out)
+    return 0
+
+
+def _cmd_importance(args: argparse.Namespace) -> int:
+    from tsetlin.explain import markdown_text
+
+    pipe = _load(args.model)
+    names = pipe[0].get_feature_names_out()
+    rows = [
+        (c, literal, weight)
+        for c in _classes(pipe, args.class_)
+        for literal, weight in pipe[-1].top_literals(c, _limit(args.top), names, polarity=args.polarity)
+    ]
+    if args.format == "json":
+        fields = ("class", "literal", "importance")
+        text = json.dumps([dict(zip(fields, row, strict=True)) for row in rows], indent=2, ensure_ascii=False)
+    elif args.format == "markdown":
+        out = ["| class | literal | importance |", "|---|---|---:|"]
+        out += [f"| {markdown_text(c)} | {markdown_text(literal)} | {w} |" for c, literal, w in rows]
+        text = "\n".join(out)
+    else:
+        text = "\n".join(f"{c}\t{literal}\t{w}" for c, literal, w in rows)
     _write(text, args.out)
     return 0
 
@@ -413,9 +443,7 @@ def register(subparsers: Any) -> None:
         help="output (default: text)",
     )
     explain.add_argument("--out", metavar="FILE", help="write to FILE (default or -: standard output)")
-    explain.add_argument(
-        "--max-literals", type=count, default=12, help="shorten rules (default: 12; 0: all)"
-    )
+    explain.add_argument("--max-literals", type=count, default=12, help="shorten rules (default: 12; 0: all)")
     explain.add_argument(
         "--top-rules", type=count, default=5, help="HTML: strongest rules per class (default: 5; 0: none)"
     )
@@ -435,3 +463,21 @@ def register(subparsers: Any) -> None:
     rules.add_argument("--max-literals", type=count, default=12, help="shorten rules (default: 12; 0: all)")
     rules.add_argument("--out", metavar="FILE", help="write to FILE (default or -: standard output)")
     rules.set_defaults(func=_cmd_rules)
+
+    importance = sub.add_parser(
+        "importance", help="the words (and absent words) that weigh most for each class, over all rules"
+    )
+    importance.add_argument("--model", required=True, metavar="MODEL_DIR", help="directory written by train")
+    importance.add_argument("--class", dest="class_", metavar="CLASS", help="only this class")
+    importance.add_argument("--top", type=count, default=10, help="literals per class (default: 10; 0: all)")
+    importance.add_argument(
+        "--polarity", choices=("for", "against"), default="for", help="weight for / against the class"
+    )
+    importance.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="output (default: text, tab-separated class, literal, importance)",
+    )
+    importance.add_argument("--out", metavar="FILE", help="write to FILE (default or -: standard output)")
+    importance.set_defaults(func=_cmd_importance)

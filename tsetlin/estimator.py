@@ -528,6 +528,52 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
             clause=int(j),
         )
 
+    def literal_importance(self) -> np.ndarray:
+        """How much learnt vote rests on each literal: int array (n_classes, 2, n_features).
+
+        Entry ``[c, 0, f]`` sums the signed weights (``+w`` for, ``-w`` against) of class
+        ``c``'s clauses that require feature ``f`` present; ``[c, 1, f]`` of those that require
+        it absent. A global summary of the model, as tmu's literal importance: a clause votes
+        only when *all* its literals hold, so use :meth:`explain` for one document.
+        """
+        check_is_fitted(self)
+        positive, negated = self.include_masks()
+        weights = self.clause_weights_.astype(np.int64)
+        return np.stack(
+            [np.einsum("cj,cjf->cf", weights, positive), np.einsum("cj,cjf->cf", weights, negated)], axis=1
+        )
+
+    def top_literals(
+        self,
+        class_: Any,
+        top_n: int | None = 10,
+        feature_names: Sequence[str] | None = None,
+        polarity: str = "for",
+    ) -> list[tuple[str, int]]:
+        """The ``top_n`` literals (None: all) that weigh most for (or against) ``class_``, heaviest first.
+
+        Each is ``(literal, importance)``, the literal written as in rules (``rash``,
+        ``NOT fever``) and the importance from :meth:`literal_importance` (negative with
+        ``polarity="against"``); literals with no weight that way are left out.
+        """
+        check_is_fitted(self)
+        check_int("top_n", top_n, 1, allow_none=True)
+        check_choice("polarity", polarity, ("for", "against"))
+        labels = self._plain_classes()
+        matches = [i for i, label in enumerate(labels) if label == plain_value(class_)]
+        if not matches:
+            raise StructNLPError(
+                f"the model has no class {class_!r}; its classes: {', '.join(map(str, labels))}"
+            )
+        names = feature_names_or_default(
+            feature_names, self.n_features_in_, getattr(self, "feature_names_in_", None)
+        )
+        scores = self.literal_importance()[matches[0]].ravel()  # features, then negations
+        sign = 1 if polarity == "for" else -1
+        order = np.argsort(-sign * scores, kind="stable")[:top_n]
+        literals = list(names) + [f"NOT {name}" for name in names]
+        return [(literals[i], int(scores[i])) for i in order if sign * scores[i] > 0]
+
     def explain(self, X_row: Any, feature_names: Sequence[str] | None = None) -> Explanation:
         """The clauses that fired on one document, with their votes; they sum to the class sums.
 
