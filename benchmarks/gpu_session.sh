@@ -3,9 +3,11 @@
 # H100/H200 (the device time a session may get is short: run this once, then give the machine back).
 #
 #   1. the Tsetlin Machine GPU tests and the GPU-vs-CPU benchmark at IMDb size, the training
-#      kernel timed at 256-, 512- and 1,024-thread blocks (2-3 minutes);
+#      kernel timed at 256-, 512- and 1,024-thread blocks (about 80 s on an H200);
 #   2. then, side by side on the same GPU for MINUTES (default 4) minutes each, the parser runs
-#      listed in PARSER_RUNS below (docs/benchmarks.md says why these).
+#      listed in PARSER_RUNS below (docs/benchmarks.md says why these), and the Tsetlin GPU
+#      tests once more under compute-sanitizer's memcheck (illegal or out-of-bounds memory
+#      accesses in the kernels; memcheck.log, exit status 9 if it found any).
 #
 # Inputs (prepare them on a CPU machine first; about 25 MB together):
 #   .devdata/tm                          python benchmarks/tsetlin_vs_peers.py --datasets imdb synthetic \
@@ -45,6 +47,14 @@ train() {  # NAME BATCH_TOKENS, then train_parser.py arguments
         --batch-tokens "${BATCH_TOKENS:-$batch}" --warmup-steps 100 "$@" >"$out/work/$name.log" 2>&1
     echo "$name exit $?"; tail -n 4 "$out/work/$name.log"
 }
+sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -n 1)
+if [ -n "$sanitizer" ]; then
+    (timeout "$limit" "$sanitizer" --tool memcheck --error-exitcode 9 --print-limit 20 \
+        python3 -m pytest -q -x -p no:cacheprovider tests/test_tsetlin_gpu.py >"$out/work/memcheck.log" 2>&1
+     echo "memcheck exit $?"; tail -n 4 "$out/work/memcheck.log") &
+else
+    echo "memcheck: no compute-sanitizer on this machine"
+fi
 PARSER_RUNS=(recat_big_batch structformer_384x6)
 # ReCAT's steps are bound by the chart's sequential levels, not by the batch (13.6k tokens/s with
 # 16,384-token batches and three other runs on an H200): four times the batch, same step count.
