@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -51,11 +53,18 @@ def test_n_process_works_with_linux_fork_after_the_parent_has_parsed():
         """
     )
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, cwd=root
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["parsed", "8"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root,
+        start_new_session=True,  # so that a hang can be ended with its forked workers
+    )  # fmt: skip
+    try:
+        out, err = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("nlp.pipe(n_process=2) under fork hung for 180 s")
+    assert proc.returncode == 0, err[-2000:]
+    assert out.split() == ["parsed", "8"]
 
 
 def test_a_whitespace_sentence_does_not_shift_the_trees(nlp):
