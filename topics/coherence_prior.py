@@ -25,8 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from structnlp.errors import StructNLPError
-from topics.embeddings import ppmi_svd_embeddings, read_word2vec_text
+from topics.embeddings import word_vectors
 
 __all__ = ["SHARPNESS", "VECTOR_DIM", "WINDOW", "coherence_vectors", "soft_coherence", "unit_vectors"]
 
@@ -47,14 +46,16 @@ def coherence_vectors(
     >>> coherence_vectors("train", docs, list("abcdef"), 0, "DocNADE").shape
     (6, 200)
     """
-    if isinstance(source, str) and source == "train":
-        return ppmi_svd_embeddings(docs, len(words), VECTOR_DIM, window=WINDOW, random_state=random_state)
-    vectors, found = read_word2vec_text(source, words)
-    if not found.any():
-        raise StructNLPError(
-            f"{owner}: none of the {len(words)} vocabulary words has a vector in {os.fspath(source)} "
-            "(coherence_vectors)"
-        )
+    vectors, _ = word_vectors(
+        source,
+        docs,
+        words,
+        VECTOR_DIM,
+        owner=owner,
+        option="coherence_vectors",
+        window=WINDOW,
+        random_state=random_state,
+    )
     return vectors
 
 

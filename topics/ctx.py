@@ -36,7 +36,7 @@ from torch import nn
 from structnlp.errors import StructNLPError
 from topics._base import NADETopicModel
 from topics.docnade import DocNADENetwork
-from topics.embeddings import ppmi_svd_embeddings, read_word2vec_text
+from topics.embeddings import word_vectors
 
 __all__ = ["CtxDocNADE", "CtxDocNADENetwork"]
 
@@ -192,18 +192,13 @@ class CtxDocNADE(NADETopicModel):
         if self.embeddings is None:
             self.embedding_coverage_ = None
             return None
-        n_words = len(self._words)
+        seed = 0  # the generator is drawn from only when vectors are trained (the same weights as before)
         if self.embeddings == "train":
             seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
-            vectors = ppmi_svd_embeddings(docs, n_words, self.n_topics, random_state=seed)
-            self.embedding_coverage_ = float(np.mean(np.linalg.norm(vectors, axis=1) > 0))
-            return vectors
-        vectors, found = read_word2vec_text(self.embeddings, self._words)
-        if not found.any():
-            raise StructNLPError(
-                f"CtxDocNADE: none of the {n_words} vocabulary words has a vector in {self.embeddings}"
-            )
-        self.embedding_coverage_ = float(found.mean())
+        vectors, self.embedding_coverage_ = word_vectors(
+            self.embeddings, docs, self._words, self.n_topics, owner="CtxDocNADE", option="embeddings",
+            random_state=seed,
+        )  # fmt: skip
         return vectors
 
     def _build_network(self, n_words: int, docs: list, generator: torch.Generator) -> CtxDocNADENetwork:

@@ -20,7 +20,7 @@ import numpy as np
 from structnlp.errors import CorpusFormatError, StructNLPError
 from structnlp.files import iter_lines
 
-__all__ = ["ppmi_svd_embeddings", "read_word2vec_text"]
+__all__ = ["ppmi_svd_embeddings", "read_word2vec_text", "word_vectors"]
 
 
 def read_word2vec_text(path: str | os.PathLike, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -147,3 +147,37 @@ def ppmi_svd_embeddings(
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     np.divide(vectors, norms, out=vectors, where=norms > 0)
     return vectors
+
+
+def word_vectors(
+    source: str | os.PathLike,
+    docs: Sequence[Sequence[int] | np.ndarray],
+    words: Sequence[str],
+    dim: int,
+    *,
+    owner: str,
+    option: str,
+    window: int = 5,
+    random_state: int = 0,
+) -> tuple[np.ndarray, float]:
+    """Vectors of ``words`` from ``source``: ``"train"`` (:func:`ppmi_svd_embeddings` of ``docs``,
+    ``dim`` wide) or a word2vec text file; and the share of the words that got one.
+
+    ``owner`` and ``option`` (the model and its parameter) name the source in the error for a file
+    that covers no word.
+
+    >>> docs = [np.array([0, 1, 2]), np.array([3, 4, 5])] * 3
+    >>> vectors, coverage = word_vectors("train", docs, list("abcdef"), 2, owner="DocNADE", option="x")
+    >>> vectors.shape, coverage
+    ((6, 2), 1.0)
+    """
+    if isinstance(source, str) and source == "train":
+        vectors = ppmi_svd_embeddings(docs, len(words), dim, window=window, random_state=random_state)
+        return vectors, float(np.mean(np.linalg.norm(vectors, axis=1) > 0))
+    vectors, found = read_word2vec_text(source, words)
+    if not found.any():
+        raise StructNLPError(
+            f"{owner}: none of the {len(words)} vocabulary words has a vector in "
+            f"{os.fspath(source)} ({option})"
+        )
+    return vectors, float(found.mean())
