@@ -479,11 +479,16 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
     def include_masks(self) -> tuple[np.ndarray, np.ndarray]:
         """Included literals: two bool arrays (n_classes, n_clauses, n_features), positive and negated."""
         check_is_fitted(self)
-        F = self.n_features_in_
+        return self._masks(None)
+
+    def _masks(self, c: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`include_masks` of every class (None) or of class ``c`` alone: unpacking is the cost."""
+        F, J = self.n_features_in_, self._fitted_clauses()
         W = self._ta.shape[2] // 2
-        top = np.ascontiguousarray(self._ta[:, -1, :], dtype="<u8")
+        rows = slice(None) if c is None else slice(c * J, (c + 1) * J)
+        top = np.ascontiguousarray(self._ta[rows, -1, :], dtype="<u8")
         bits = np.unpackbits(top.view(np.uint8), axis=1, bitorder="little").astype(bool)
-        shape = (self.classes_.size, self._fitted_clauses(), F)
+        shape = (-1, J, F)
         return bits[:, :F].reshape(shape), bits[:, W * 64 : W * 64 + F].reshape(shape)
 
     def literal_states(self) -> np.ndarray:
@@ -537,8 +542,11 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         only when *all* its literals hold, so use :meth:`explain` for one document.
         """
         check_is_fitted(self)
-        positive, negated = self.include_masks()
-        weights = self.clause_weights_.astype(np.int64)
+        return self._importance(None)
+
+    def _importance(self, c: int | None) -> np.ndarray:
+        positive, negated = self._masks(c)
+        weights = self.clause_weights_[slice(None) if c is None else slice(c, c + 1)].astype(np.int64)
         return np.stack(
             [np.einsum("cj,cjf->cf", weights, positive), np.einsum("cj,cjf->cf", weights, negated)], axis=1
         )
@@ -568,7 +576,7 @@ class TsetlinMachineClassifier(ClassifierMixin, BaseEstimator):
         names = feature_names_or_default(
             feature_names, self.n_features_in_, getattr(self, "feature_names_in_", None)
         )
-        scores = self.literal_importance()[matches[0]].ravel()  # features, then negations
+        scores = self._importance(matches[0])[0].ravel()  # features, then negations
         sign = 1 if polarity == "for" else -1
         order = np.argsort(-sign * scores, kind="stable")[:top_n]
         literals = list(names) + [f"NOT {name}" for name in names]
