@@ -257,9 +257,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from structnlp.datasets import run_script
     from structnlp.errors import StructNLPError
 
-    try:
-        sys.exit(main())
-    except (StructNLPError, FileNotFoundError) as exc:  # bad corpus or settings: one line, no traceback
-        sys.exit(f"error: {exc}")
+    run_script(main, also=(StructNLPError, FileNotFoundError))  # bad corpus or settings: one line

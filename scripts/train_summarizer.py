@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from structnlp.datasets import run_script  # noqa: E402
 from structnlp.errors import StructNLPError  # noqa: E402
 from structnlp.params import count_argument  # noqa: E402
 from summarize.data import decoder_target, read_analyzed  # noqa: E402
@@ -147,7 +148,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (StructNLPError, FileNotFoundError) as exc:  # bad data or settings: one line, no traceback
-        sys.exit(f"error: {exc}")
+    run_script(main, also=(StructNLPError, FileNotFoundError))  # bad data or settings: one line

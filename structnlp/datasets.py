@@ -570,15 +570,21 @@ def load_demo(name: str) -> TextDataset | SummarizationDataset | list[Sentence] 
     return _scitldr(path, name, None)
 
 
-def run_script(main: Callable[[], int | None]) -> NoReturn:
+def run_script(main: Callable[[], int | None], *, also: tuple[type[Exception], ...] = ()) -> NoReturn:
     """Run the ``main`` of a benchmark or data script and exit with its status; missing public
-    data ends it with one line saying what is missing and where it comes from, not a traceback.
+    data ends it with one line saying what is missing and where it comes from, not a traceback,
+    and so do the exceptions in ``also`` (a training script's bad corpus or settings).
 
     >>> run_script(lambda: load("imdb", root="/nonexistent"))
     Traceback (most recent call last):
     SystemExit: error: data root /nonexistent is not a folder; point $STRUCTNLP_DATA at the ...
+    >>> run_script(lambda: open("/nonexistent/corpus.txt"), also=(FileNotFoundError,))
+    Traceback (most recent call last):
+    SystemExit: error: [Errno 2] No such file or directory: '/nonexistent/corpus.txt'
     """
     try:
         sys.exit(main())
     except DataNotFoundError as exc:
         sys.exit(f"error: {exc}; point ${ENV_VAR} at the public data sets (see docs/data.md)")
+    except also as exc:
+        sys.exit(f"error: {exc}")
