@@ -143,15 +143,20 @@ class CIOLayer(nn.Module):
         # Every split and context score starts at exactly 0 (one factor of each bilinear score is
         # zero): random projections would otherwise prefer some tree shapes before anything is
         # learned (left-branching ones, measured). With all scores tied, the best tree is the
-        # right-branching one (ties go to the leftmost split) until the scores learn.
+        # right-branching one (ties go to the leftmost split) until the scores learn. The zero
+        # factor of the split score is the left child's (L): it takes the first gradient steps
+        # and so decides which side the scores tilt to. Zeroing R instead let the GPU-trained
+        # model of docs/recat.md collapse into left-branching trees (sentence F1 8); zeroing L
+        # kept them near right-branching while the tree learned (39-40).
         with torch.no_grad():
             for layer, rows in (
-                (self.inside_proj, slice(2 * h + k, 2 * h + 2 * k)),  # R
+                (self.inside_proj, slice(h, h + k)),  # L
                 (self.sibling_proj, slice(h, h + k)),  # Q0
                 (self.sibling_proj, slice(2 * h + k, 2 * h + 2 * k)),  # Q1
             ):
                 layer.weight[rows].zero_()
                 layer.bias[rows].zero_()
+            self.inside_proj.bias[2 * h + k :].zero_()  # R: random weights, no offset
 
     def project(self, reprs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """A cell's features as a left child (``A e | L e``) and as a right child (``B e | R e``)."""

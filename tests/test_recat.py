@@ -119,6 +119,19 @@ def test_self_distillation_teaches_the_parser_the_chart_trees():
     assert float(loss.detach()) < 0.05
 
 
+def test_an_untrained_chart_prefers_right_branching_trees():
+    """Every split score starts at exactly zero, so the tied chart's best tree is right-branching."""
+    torch.manual_seed(0)
+    net = ReCATNetwork(30, 16, 2, 16, 8, 8, 1, 2, window=8, dropout=0.0, parser_noise=0.0).eval()
+    lengths = [9, 5, 2]
+    batch = collate([np.arange(4, 4 + n) for n in lengths])
+    with torch.no_grad():
+        nodes = net.chart(batch.ids, batch.mask).nodes.tolist()
+    for b, n in enumerate(lengths):
+        spans = {(i, j + 1) for s, _, i, k, j in nodes if s == b and k >= 0}  # internal nodes
+        assert spans == {(i, n) for i in range(n - 1)}
+
+
 def test_network_forward_follows_the_parser_contract():
     torch.manual_seed(0)
     net = ReCATNetwork(30, 16, 2, 16, 8, 8, 1, 2, window=3, dropout=0.0, parser_noise=1.0)
