@@ -163,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from parsing import load_parser
 
+    loaded = {name: load_parser(name, device=args.device) for name in models}  # a bad model fails first
     start = time.perf_counter()
     ptb, ptb_dep, ewt_dep = (
         ptb_trees(args.root, args.limit),
@@ -172,8 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     constituency = constituency_baselines(ptb)
     dependencies = {"ptb_dep": dependency_baselines(ptb_dep), "ewt_dep": dependency_baselines(ewt_dep)}
     results: dict[str, Any] = {}
-    for name in models:
-        model = load_parser(name, device=args.device)
+    for name, model in loaded.items():
         results[name] = evaluate_model(model, ptb, ptb_dep, ewt_dep, args.batch_size)
         results[name]["class"] = type(model).__name__
         if args.speed:

@@ -105,11 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    model = load_summarizer(args.model)  # a bad model fails before the data is read
     data = load_bbc_news_summary()
     keep = [i for i, d in enumerate(data.documents) if bbc_split(d) == args.split][: args.limit]
     articles = [data.documents[i].split("\n", 1)[-1] for i in keep]  # without the title line
     references = [bbc_reference_sentences(data.summaries[i][0]) for i in keep]
-    model = load_summarizer(args.model)
     started = time.perf_counter()
     analysed = list(analyze_documents(articles, model.tokenizer, model.max_chars))
     analysis_seconds = time.perf_counter() - started

@@ -258,6 +258,5 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     from structnlp.datasets import run_script
-    from structnlp.errors import StructNLPError
 
-    run_script(main, also=(StructNLPError, FileNotFoundError))  # bad corpus or settings: one line
+    run_script(main, also=(FileNotFoundError,))  # a missing corpus: one line

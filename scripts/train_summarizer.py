@@ -148,4 +148,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    run_script(main, also=(StructNLPError, FileNotFoundError))  # bad data or settings: one line
+    run_script(main, also=(FileNotFoundError,))  # missing data: one line

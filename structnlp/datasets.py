@@ -573,7 +573,8 @@ def load_demo(name: str) -> TextDataset | SummarizationDataset | list[Sentence] 
 def run_script(main: Callable[[], int | None], *, also: tuple[type[Exception], ...] = ()) -> NoReturn:
     """Run the ``main`` of a benchmark or data script and exit with its status; missing public
     data ends it with one line saying what is missing and where it comes from, not a traceback,
-    and so do the exceptions in ``also`` (a training script's bad corpus or settings).
+    and so does any other :class:`StructNLPError` (a bad model file or setting: the message is
+    the explanation) and the exceptions in ``also`` (a training script's missing corpus).
 
     >>> run_script(lambda: load("imdb", root="/nonexistent"))
     Traceback (most recent call last):
@@ -586,5 +587,5 @@ def run_script(main: Callable[[], int | None], *, also: tuple[type[Exception], .
         sys.exit(main())
     except DataNotFoundError as exc:
         sys.exit(f"error: {exc}; point ${ENV_VAR} at the public data sets (see docs/data.md)")
-    except also as exc:
+    except (StructNLPError, *also) as exc:
         sys.exit(f"error: {exc}")

@@ -140,3 +140,21 @@ def test_train_parser_never_removes_a_folder_that_is_not_its_checkpoint(tmp_path
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert "p-checkpoint: exists and is not a parser checkpoint" in run.stderr
     assert keep.read_text() == "mine" and not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("script", ["benchmarks/parsing_benchmark.py", "benchmarks/summarize_benchmark.py"])
+@pytest.mark.parametrize("model", ["missing", "tampered"])
+def test_a_bad_model_is_named_in_one_line(script, model, tmp_path):
+    """A benchmark given a missing or modified model directory printed load_parser's traceback."""
+    path = tmp_path / "model"
+    if model == "tampered":
+        path.mkdir()
+        (path / "config.json").write_text('{"structnlp_model": true}', encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "STRUCTNLP_DATA": str(tmp_path / "nowhere")}  # fails first
+    run = subprocess.run(
+        [sys.executable, str(REPO / script), "--model", str(path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and str(path) in last
