@@ -55,18 +55,23 @@ if [ -n "$sanitizer" ]; then
 else
     echo "memcheck: no compute-sanitizer on this machine"
 fi
-PARSER_RUNS=(recat_big_batch structformer_384x6)
-# ReCAT's steps are bound by the chart's sequential levels, not by the batch (13.6k tokens/s with
-# 16,384-token batches and three other runs on an H200): four times the batch, same step count.
-train recat_big_batch 65536 --arch recat --hidden-size 192 --layers 2 --heads 4 --lr 1e-3 \
-    --max-train-length 48 --seed 0 &
-# The shipped StructFormer's attachment stayed at 45.0 +- 0.3 over 14 more epochs: a larger model
-# (the paper's is 512 x 8) is the next thing to try; this one still comes back in two files.
-train structformer_384x6 16384 --arch structformer --hidden-size 384 --layers 6 --heads 6 \
-    --parser-layers 3 --lr 5e-4 --seed 0 &
+PARSER_RUNS=(recat_continued recat_continued_lr3e-4)
+# The shipped ReCAT parser trained on (docs/recat.md), at its learning rate and at a lower one: its
+# F1 swung between 32 and 40 from one minute to the next, so each run's snapshot half-way is kept
+# too (NAME-snap), to be scored on a CPU machine beside the end (four files of 12.4 MB). The
+# chart's sequential levels bound ReCAT's steps, not the batch. (The shipped StructFormer meets
+# its targets; a larger one, 384 x 6, is the next thing to try for it, when device time allows.)
+recat() {  # NAME LR
+    train "$1" 16384 --arch recat --init default-recat --hidden-size 192 --layers 2 --heads 4 \
+        --lr "$2" --schedule constant --warmup-steps 50 --max-train-length 48 --seed 0 &
+    (sleep "$(python3 -c "print(int($minutes * 30) + 20)")"
+     cp -r "$out/work/$1-checkpoint" "$out/work/$1-snap" 2>/dev/null) &
+}
+recat recat_continued 1e-3
+recat recat_continued_lr3e-4 3e-4
 wait
 for name in "${PARSER_RUNS[@]}"; do  # files over 15 MiB come back in parts: cat NAME.tar.part* > NAME.tar
-    (cd "$out/work" && ls -d "$name" "$name"-checkpoint 2>/dev/null | xargs -r tar -cf "$out/$name.tar")
+    (cd "$out/work" && ls -d "$name" "$name"-snap* 2>/dev/null | xargs -r tar -cf "$out/$name.tar")
     if [ -f "$out/$name.tar" ] && [ "$(stat -c %s "$out/$name.tar")" -gt $((15 * 1024 * 1024)) ]; then
         split -b 15M -d "$out/$name.tar" "$out/$name.tar.part" && rm "$out/$name.tar"
     fi
