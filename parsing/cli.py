@@ -216,8 +216,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+MODEL_HELP = "parser directory, 'default' (StructFormer) or 'default-recat' (ReCAT), both shipped"
+
+
 def register(subparsers: Any) -> None:
     """Add ``structnlp parse [train|eval]`` to the ``structnlp`` command."""
+    from structnlp.cli import hint_input_option
     from structnlp.params import count_argument
 
     positive = count_argument(1)
@@ -226,7 +230,7 @@ def register(subparsers: Any) -> None:
         help="unsupervised parsing: parse sentences (one a line), or train / eval a parser",
         description="Parse sentences, one a line, from standard input or --input (see also: train, eval).",
     )
-    parse.add_argument("--model", default="default", help="parser directory or 'default' (the shipped one)")
+    parse.add_argument("--model", default="default", help=MODEL_HELP)
     parse.add_argument("--format", choices=FORMATS, default="brackets", help="output format")
     parse.add_argument("--input", "-i", help="file of sentences, one a line (default: standard input)")
     parse.add_argument("--tokenized", action="store_true", help="input tokens are separated by spaces")
@@ -234,6 +238,7 @@ def register(subparsers: Any) -> None:
     parse.add_argument("--device", default="cpu", help="cpu, cuda, auto")
     parse.set_defaults(func=_cmd_parse)
     commands = parse.add_subparsers(dest="parse_command", metavar="COMMAND")
+    hint_input_option(parse, "parse")
 
     train = commands.add_parser("train", help="train a parser on raw sentences and save it")
     train.add_argument("--corpus", required=True, help="sentences, one a line (text or .gz)")
@@ -258,7 +263,7 @@ def register(subparsers: Any) -> None:
     train.set_defaults(func=_cmd_train)
 
     evaluate = commands.add_parser("eval", help="score a parser on gold trees (punctuation removed)")
-    evaluate.add_argument("--model", default="default", help="parser directory or 'default'")
+    evaluate.add_argument("--model", default="default", help=MODEL_HELP)
     evaluate.add_argument("--gold", required=True, help="PTB .mrg folder/file, CoNLL-U or .dp file")
     evaluate.add_argument("--limit", type=positive, help="evaluate the first N sentences only")
     evaluate.add_argument("--batch-size", type=positive, default=64)

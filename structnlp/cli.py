@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from structnlp._version import __version__
 from structnlp.errors import StructNLPError
@@ -45,6 +46,27 @@ def _cmd_data_info(args: argparse.Namespace) -> int:
     found = sum(r["found"] for r in rows)
     print(f"\n{found} of {len(rows)} data sets found.")
     return 0
+
+
+def hint_input_option(parser: argparse.ArgumentParser, verb: str) -> None:
+    """Make ``structnlp parse FILE`` (a file where a command such as ``train`` is expected) say
+    that the file goes in ``--input``, instead of argparse's bare list of commands.
+
+    >>> p = argparse.ArgumentParser(prog="structnlp parse")
+    >>> p.error = print  # print the message instead of exiting
+    >>> hint_input_option(p, "parse")
+    >>> p.error("argument COMMAND: invalid choice: 'notes.txt' (choose from 'train', 'eval')")
+    argument COMMAND: invalid choice: 'notes.txt' ...; to parse a file, pass it as --input notes.txt
+    """
+    error = parser.error
+
+    def error_with_hint(message: str) -> Any:
+        if message.startswith("argument COMMAND: invalid choice: "):
+            value = message.split("invalid choice: ", 1)[1].rsplit(" (choose from", 1)[0].strip("'")
+            message += f"; to {verb} a file, pass it as --input {value}"
+        return error(message)
+
+    parser.error = error_with_hint  # type: ignore[method-assign]
 
 
 def build_parser() -> argparse.ArgumentParser:

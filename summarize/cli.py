@@ -206,6 +206,8 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``structnlp summarize [train|eval]`` to the ``structnlp`` command."""
+    from structnlp.cli import hint_input_option
+
     parser = subparsers.add_parser(
         "summarize", help="hierarchical NSE summarizer: summarize a document (stdin), train, eval",
         description="Summarize the document read from standard input (or --input), or train / eval.",
@@ -227,6 +229,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1, the fastest)")
     parser.set_defaults(func=_cmd_summarize)
     commands = parser.add_subparsers(dest="summarize_command", metavar="COMMAND")
+    hint_input_option(parser, "summarize")
 
     train = commands.add_parser("train", help="fit a summarizer on document/summary pairs")
     _add_data(train)

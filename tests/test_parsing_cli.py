@@ -136,3 +136,11 @@ def test_demo_section(capsys):
     out = capsys.readouterr().out
     assert "Shipped parser: StructFormer" in out and SENTENCE in out
     assert "`-- ." in out and "<- ROOT" in out
+
+
+def test_a_file_given_as_a_command_gets_a_hint(tmp_path, capsys):
+    """``structnlp parse notes.txt`` was argparse's bare "invalid choice: ... (choose from ...)"."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["parse", str(tmp_path / "notes.txt")])
+    assert exit_.value.code == 2
+    assert f"to parse a file, pass it as --input {tmp_path / 'notes.txt'}" in capsys.readouterr().err

@@ -154,3 +154,11 @@ def test_the_demo_shows_both_summaries_and_the_highlights(model_dir, monkeypatch
     monkeypatch.setattr(summarize.summarizer, "DEFAULT_MODEL", Path(model_dir) / "none")
     demo.run(quiet=True)
     assert "no default summarizer in this installation" in capsys.readouterr().out
+
+
+def test_a_file_given_as_a_command_gets_a_hint(tmp_path, capsys):
+    """``structnlp summarize article.txt`` was argparse's bare "invalid choice: ... (choose from ...)"."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["summarize", str(tmp_path / "article.txt")])
+    assert exit_.value.code == 2
+    assert f"to summarize a file, pass it as --input {tmp_path / 'article.txt'}" in capsys.readouterr().err
