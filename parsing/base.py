@@ -420,9 +420,15 @@ class InducedParser(ABC, BaseEstimator):
         return np.asarray(self.vocabulary_.encode(words), dtype=np.int64)
 
     # ------------------------------------------------------------------ training
+    def _scored_words(
+        self, batch: Batch, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The network's input and the words its loss predicts: ``mask_rate`` of them, as ``<mask>``."""
+        return mask_tokens(batch.ids, batch.mask, self.mask_rate, generator)
+
     def _mlm_loss(self, network: torch.nn.Module, batch: Batch) -> torch.Tensor:
         """Masked-language-modelling loss: mean cross-entropy of the hidden words."""
-        inputs, select = mask_tokens(batch.ids, batch.mask, self.mask_rate)
+        inputs, select = self._scored_words(batch)
         logits = network(inputs, batch.mask, select)
         return torch.nn.functional.cross_entropy(logits.float(), batch.ids[select])
 
@@ -600,7 +606,9 @@ class InducedParser(ABC, BaseEstimator):
     def mlm_loss(self, X: Iterable[Any], *, random_state: int = 0) -> float:
         """Mean masked-word cross-entropy (nats) of the sentences ``X``, with a fixed masking seed.
 
-        The training objective measured on any sentences: lower is better.
+        The training objective measured on any sentences: lower is better. (For a ReCAT parser
+        trained with ``objective="bilm"`` it is the cross-entropy of every word predicted from
+        its context, nothing masked.)
         """
         check_is_fitted(self, "module_")
         sentences, _ = self._training_examples(X)
@@ -618,7 +626,7 @@ class InducedParser(ABC, BaseEstimator):
         with torch.no_grad():
             for indices in batches_by_token_budget(lengths, self.batch_tokens, shuffle=False):
                 batch = collate([examples[i] for i in indices])
-                inputs, select = mask_tokens(batch.ids, batch.mask, self.mask_rate, generator)
+                inputs, select = self._scored_words(batch, generator)
                 logits = network(inputs.to(device), batch.mask.to(device), select.to(device))
                 loss = torch.nn.functional.cross_entropy(
                     logits.float(), batch.ids[select].to(device), reduction="sum"
@@ -752,6 +760,11 @@ class InducedParser(ABC, BaseEstimator):
         )
 
     @classmethod
+    def _params_from_file(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Settings read from a model file, with defaults for any the file predates."""
+        return params
+
+    @classmethod
     def load(cls, path: str | os.PathLike, *, device: str | None = None) -> InducedParser:
         """Read a parser saved by :meth:`save`; ``device`` overrides the saved ``device`` parameter."""
         loaded = load_model(
@@ -760,7 +773,7 @@ class InducedParser(ABC, BaseEstimator):
         where = f"{loaded.path}/config.json"
         try:
             config = loaded.config
-            params = dict(config["params"])
+            params = cls._params_from_file(dict(config["params"]))
             if device is not None:
                 params["device"] = device
             parser = cls(**params)

@@ -63,6 +63,7 @@ __all__ = [
     "best_trees",
     "build_schedule",
     "cky_inside_reference",
+    "context_cells",
     "inside",
     "merge_orders_from_scores",
     "outside",
@@ -861,6 +862,39 @@ def best_tree_nodes(schedule: ChartSchedule, inside_result: InsideResult) -> np.
         frontier = schedule.split_children[pos].ravel()
     nodes = np.concatenate(parts)
     return nodes[np.lexsort((-nodes[:, 4], nodes[:, 2], nodes[:, 0]))]
+
+
+def context_cells(schedule: ChartSchedule) -> tuple[np.ndarray, np.ndarray]:
+    """For every word, the longest chart cell that ends just before it and the longest that starts after it.
+
+    These are the word's left and right contexts in R2D2's bidirectional language model
+    (Hu et al. 2021): the word is predicted from the two cells' inside representations, which
+    do not contain it. In a full CKY chart they are the whole prefix and suffix; in a pruned
+    chart the longest such cells that exist (Fast-R2D2's rule). Returns two ``(n_words,)``
+    arrays of cell ids in word order, ``-1`` before a sentence's first word and after its last.
+
+    >>> s = build_schedule([4], window=3)                       # full CKY
+    >>> left, right = context_cells(s)
+    >>> [tuple(s.spans[c, 1:].tolist()) if c >= 0 else None for c in left]
+    [None, (0, 0), (0, 1), (0, 2)]
+    >>> [tuple(s.spans[c, 1:].tolist()) if c >= 0 else None for c in right]
+    [(1, 3), (2, 3), (3, 3), None]
+    """
+    sentence, i, j = schedule.spans.T
+    lengths = np.asarray(schedule.lengths, dtype=np.int64)
+    cells = np.arange(schedule.spans.shape[0])
+    out = []
+    # a cell (i, j) is a left context of word j + 1 (the longest: smallest i) and a right
+    # context of word i - 1 (the longest: largest j)
+    for usable, word, longest_first in ((j + 1 < lengths[sentence], j + 1, i), (i >= 1, i - 1, -j)):
+        target = schedule.leaf_offsets[sentence[usable]] + word[usable]
+        order = np.lexsort((longest_first[usable], target))
+        target, chosen = target[order], cells[usable][order]
+        first = np.r_[True, target[1:] != target[:-1]]
+        found = np.full(schedule.n_words, -1, dtype=np.int64)
+        found[target[first]] = chosen[first]
+        out.append(found)
+    return out[0], out[1]
 
 
 # --------------------------------------------------------------------------- naive reference

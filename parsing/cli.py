@@ -85,6 +85,7 @@ def _model_params(cls: type, args: argparse.Namespace) -> dict[str, Any]:
         "hidden_size": args.hidden_size,
         "n_layers": args.layers,
         "n_heads": args.heads,
+        "objective": args.objective,
         "min_count": args.min_count,
         "max_vocab": args.max_vocab,
         "lr": args.lr,
@@ -249,6 +250,9 @@ def register(subparsers: Any) -> None:
     train.add_argument("--hidden-size", type=int, default=None, help="network width (model default if unset)")
     train.add_argument("--layers", type=int, default=None, help="transformer layers")
     train.add_argument("--heads", type=int, default=None, help="attention heads")
+    train.add_argument(
+        "--objective", choices=("bilm", "mlm"), default=None, help="ReCAT's training objective (default bilm)"
+    )
     train.add_argument("--min-count", type=int, default=None)
     train.add_argument("--max-vocab", type=int, default=None)
     train.add_argument("--lr", type=float, default=None)

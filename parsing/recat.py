@@ -15,14 +15,18 @@ Hu et al., "Augmenting Transformers with Recursively Composed Multi-grained Repr
   representation of its context from its parents' outside and its siblings' inside
   representations. Each layer after the first starts from the words plus their outside
   representations from the layer before;
-* a small **transformer** over the outside representations of the nodes of the best
-  (Viterbi) tree of the last layer, trained by masked language modelling: each hidden word
-  is predicted from its leaf's output.
+* a **word predictor** that the composition model learns from (``objective``): the paper's
+  small transformer over the outside representations of the nodes of the best (Viterbi)
+  tree of the last layer, trained by masked language modelling (``"mlm"``), or, by default,
+  R2D2's bidirectional language model (``"bilm"``): every word predicted from the inside
+  representations of the chart cells just before and just after it, with one CIO layer.
+  Measured on the PTB sample, the masked-LM loss hardly depends on the tree, while the
+  bidirectional LM trains trees well above right-branching ones (docs/recat.md).
 
-The parser learns by *self-distillation*: at every node of that best tree it is trained to
-pick the node's split among the gaps of the node's span (cross-entropy), so it learns the
-trees that the composition model finds best for predicting words, and its own merge order
-decides which trees the next chart contains.
+The parser learns by *self-distillation*: at every node of the chart's best tree it is
+trained to pick the node's split among the gaps of the node's span (cross-entropy), so it
+learns the trees that the composition model finds best for predicting words, and its own
+merge order decides which trees the next chart contains.
 
 Differences from the paper's code, chosen for speed on small hardware (docs/recat.md has
 more): the composition is an MLP over per-cell projections of the children and the parent
@@ -46,13 +50,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from parsing.base import PAD_ID, Batch, InducedParser, mask_tokens
+from parsing.base import PAD_ID, Batch, InducedParser
 from parsing.chart import (
     ChartSchedule,
     InsideResult,
     OutsideResult,
     best_tree_nodes,
     build_schedule,
+    context_cells,
     inside,
     merge_orders_from_scores,
     outside,
@@ -60,7 +65,10 @@ from parsing.chart import (
 from structnlp.errors import StructNLPError
 from structnlp.params import check_int
 
-__all__ = ["ReCATNetwork", "ReCATParser", "split_spans"]
+__all__ = ["OBJECTIVES", "ReCATNetwork", "ReCATParser", "split_spans"]
+
+#: Training objectives of :class:`ReCATParser` (``objective``); see :class:`ReCATNetwork`.
+OBJECTIVES = ("bilm", "mlm")
 
 
 def split_spans(scores: np.ndarray | list[float]) -> set[tuple[int, int]]:
@@ -185,8 +193,13 @@ class CIOLayer(nn.Module):
         return self.outside_norm(self.outside_out(hidden))
 
     def forward(
-        self, schedule: ChartSchedule, words: torch.Tensor, previous: OutsideResult | None
-    ) -> tuple[InsideResult, OutsideResult]:
+        self,
+        schedule: ChartSchedule,
+        words: torch.Tensor,
+        previous: OutsideResult | None,
+        with_outside: bool = True,
+    ) -> tuple[InsideResult, OutsideResult | None]:
+        """The inside pass, then (``with_outside``) the outside pass, over the chart ``schedule``."""
         width = self.hidden + self.score_dim
         context = None
         if previous is not None:
@@ -195,6 +208,8 @@ class CIOLayer(nn.Module):
             words = self.word_norm(words + previous.reprs[: schedule.n_words])
             context = self.context_proj(previous.reprs)
         ins = inside(schedule, words, self.compose, context, self.project, self.finish_inside)
+        if not with_outside:
+            return ins, None
         # rows 0..n-1: S0|Q0 (cell as a right sibling), rows n..2n-1: S1|Q1 (as a left sibling)
         siblings = self.sibling_proj(ins.reprs)
         siblings = torch.cat([siblings[:, :width], siblings[:, width:]])
@@ -215,17 +230,25 @@ class ChartOutput:
     schedule: ChartSchedule
     nodes: np.ndarray
     inside: InsideResult
-    outside: OutsideResult
+    outside: OutsideResult | None  # None for the bidirectional LM, which reads inside cells only
     parser_scores: torch.Tensor
 
 
 class ReCATNetwork(nn.Module):
-    """Parser + CIO layers + transformer; ``forward(ids, mask, select)`` returns word logits.
+    """Parser + CIO layers + a word predictor; ``forward(ids, mask, select)`` returns word logits.
 
     The contract of :class:`parsing.base.InducedParser` networks, plus ``return_parser_loss``
     (also return the self-distillation loss of the parser) and ``parser_ids`` (the unmasked
     words the parser is distilled on when ``ids`` hold ``<mask>``; the chart's merge order
     always comes from ``ids``).
+
+    What predicts the words depends on ``objective``. ``"mlm"`` (the paper's): ``n_layers``
+    CIO layers and a transformer over the outside representations of the best tree's nodes,
+    which predicts ``<mask>`` words at their leaves. ``"bilm"`` (R2D2's, Hu et al. 2021): one
+    CIO layer, no transformer; every word is predicted from the inside representations of
+    its two :func:`parsing.chart.context_cells`, the longest cells that end just before it and
+    start just after it, so the words need no masking, and how well a cell's composition
+    sums up its words (which depends on the split weights) is what the loss rewards.
     """
 
     def __init__(
@@ -241,22 +264,31 @@ class ReCATNetwork(nn.Module):
         window: int,
         dropout: float,
         parser_noise: float,
+        objective: str = "mlm",
     ):
         super().__init__()
+        if objective not in OBJECTIVES:
+            raise StructNLPError(f"ReCATNetwork: objective must be one of {OBJECTIVES}, got {objective!r}")
+        self.objective = objective
         self.window = window
         self.parser_noise = parser_noise
         self.embedding = nn.Embedding(n_words, dim, padding_idx=PAD_ID)
         self.embedding_norm = nn.LayerNorm(dim)
         self.parser = TopDownParser(n_words, parser_dim, dropout)
-        self.layers = nn.ModuleList(
-            CIOLayer(dim, hidden, score_dim, contextual=i > 0) for i in range(n_layers)
-        )
-        self.node_type = nn.Embedding(2, dim)  # 0: internal node, 1: word
-        layer = nn.TransformerEncoderLayer(
-            dim, n_heads, 2 * dim, dropout, activation="gelu", batch_first=True, norm_first=True
-        )
-        self.transformer = nn.TransformerEncoder(layer, n_transformer_layers, enable_nested_tensor=False)
-        self.head = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.LayerNorm(dim))
+        # later layers read the whole sentence through the outside pass: their cells would
+        # show the bidirectional LM the word it predicts
+        n_cio = n_layers if objective == "mlm" else 1
+        self.layers = nn.ModuleList(CIOLayer(dim, hidden, score_dim, contextual=i > 0) for i in range(n_cio))
+        if objective == "mlm":
+            self.node_type = nn.Embedding(2, dim)  # 0: internal node, 1: word
+            layer = nn.TransformerEncoderLayer(
+                dim, n_heads, 2 * dim, dropout, activation="gelu", batch_first=True, norm_first=True
+            )
+            self.transformer = nn.TransformerEncoder(layer, n_transformer_layers, enable_nested_tensor=False)
+        else:  # stand-ins for the context before a sentence's first word and after its last
+            self.context_ends = nn.Parameter(torch.randn(2, dim) * 0.02)
+        width = dim if objective == "mlm" else 2 * dim
+        self.head = nn.Sequential(nn.Linear(width, dim), nn.GELU(), nn.LayerNorm(dim))
         self.output_bias = nn.Parameter(torch.zeros(n_words))
         self.dropout = nn.Dropout(dropout)
         nn.init.normal_(self.embedding.weight, std=dim**-0.5)
@@ -283,7 +315,7 @@ class ReCATNetwork(nn.Module):
         words = schedule.flatten(self.dropout(self.embedding_norm(self.embedding(ids))))
         ins = out = None
         for layer in self.layers:
-            ins, out = layer(schedule, words, out)
+            ins, out = layer(schedule, words, out, with_outside=self.objective == "mlm")
         return ChartOutput(schedule, best_tree_nodes(schedule, ins), ins, out, parser_scores)
 
     def parser_loss(self, chart: ChartOutput, scores: torch.Tensor | None = None) -> torch.Tensor:
@@ -324,6 +356,15 @@ class ReCATNetwork(nn.Module):
         y = self.transformer(x, src_key_padding_mask=~real_t)
         return torch.gather(y, 1, slot_t.unsqueeze(-1).expand(-1, -1, y.shape[-1]))
 
+    def context_states(self, chart: ChartOutput) -> torch.Tensor:
+        """Every word's left and right context cells' inside representations: ``(n_words, 2 dim)``."""
+        left, right = context_cells(chart.schedule)
+        n_cells = chart.schedule.n_cells
+        table = torch.cat([chart.inside.reprs, self.context_ends.to(chart.inside.reprs.dtype)])
+        left = torch.from_numpy(np.where(left < 0, n_cells, left)).to(table.device)
+        right = torch.from_numpy(np.where(right < 0, n_cells + 1, right)).to(table.device)
+        return torch.cat([table[left], table[right]], dim=-1)
+
     def forward(
         self,
         ids: torch.Tensor,
@@ -334,8 +375,16 @@ class ReCATNetwork(nn.Module):
         return_parser_loss: bool = False,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         chart = self.chart(ids, mask)
-        hidden = self.node_outputs(chart, ids.shape[1])
-        hidden = hidden[select] if select is not None else hidden
+        if self.objective == "mlm":
+            hidden = self.node_outputs(chart, ids.shape[1])
+            hidden = hidden[select] if select is not None else hidden
+        else:
+            states = self.context_states(chart)  # the words in row-major order, as ``ids[mask]``
+            if select is not None:
+                hidden = states[select[mask]]
+            else:
+                hidden = states.new_zeros(*ids.shape, states.shape[-1])
+                hidden[mask] = states
         logits = self.head(hidden) @ self.embedding.weight.t() + self.output_bias
         if not return_parser_loss:
             return logits
@@ -351,12 +400,18 @@ class ReCATParser(InducedParser):
     MLPs of ``compose_size`` units, default ``2 * hidden_size``; split scores of
     ``score_size``, default ``max(16, hidden_size // 4)``) over the pruned chart of width
     ``window``, a BiLSTM parser of ``parser_size`` units (default ``max(128, hidden_size)``)
-    whose merge orders get Gumbel noise of scale ``parser_noise`` in training, and
-    ``n_transformer_layers`` transformer layers of ``n_heads`` heads for masked language
-    modelling. The shared parameters (tokenizer, lower-casing, punctuation, vocabulary,
-    training, device) are those of
-    :class:`parsing.base.InducedParser`. The training loss is the masked-word cross-entropy
-    plus the parser's self-distillation loss. Results have a binary tree and no heads.
+    whose merge orders get Gumbel noise of scale ``parser_noise`` in training. The
+    composition model learns from ``objective``: ``"bilm"`` (default; R2D2's bidirectional
+    language model: each word predicted from the chart cells just before and after it, one
+    CIO layer, nothing masked) or ``"mlm"`` (the paper's: masked language modelling by
+    ``n_transformer_layers`` transformer layers of ``n_heads`` heads over the ``n_layers``
+    CIO layers' best tree; ``mask_rate`` of the words hidden). ``n_layers``,
+    ``n_transformer_layers``, ``n_heads`` and ``mask_rate`` apply to ``"mlm"`` only. On the
+    PTB sample ``"bilm"`` trains better trees (docs/recat.md, "Training objectives"). The
+    shared parameters (tokenizer, lower-casing, punctuation, vocabulary, training, device)
+    are those of :class:`parsing.base.InducedParser`. The training loss is the word
+    cross-entropy plus the parser's self-distillation loss. Results have a binary tree and
+    no heads.
 
     >>> sentences = ["the cat sat on the mat", "a dog sat on a log", "the dog saw a cat"] * 4
     >>> p = ReCATParser(hidden_size=16, compose_size=16, score_size=8, parser_size=8, n_heads=2,
@@ -380,6 +435,7 @@ class ReCATParser(InducedParser):
         window: int = 4,
         dropout: float = 0.1,
         parser_noise: float = 1.0,
+        objective: str = "bilm",
         *,
         tokenizer: Any = "nltk",
         lowercase: bool = True,
@@ -414,6 +470,7 @@ class ReCATParser(InducedParser):
         self.window = window
         self.dropout = dropout
         self.parser_noise = parser_noise
+        self.objective = objective
         self.tokenizer = tokenizer
         self.lowercase = lowercase
         self.normalize_numbers = normalize_numbers
@@ -444,6 +501,8 @@ class ReCATParser(InducedParser):
         for key in ("compose_size", "score_size", "parser_size"):
             check_int(f"{name}: {key}", getattr(self, key), 1, allow_none=True)
         check_int(f"{name}: window", self.window, 1)
+        if self.objective not in OBJECTIVES:
+            raise StructNLPError(f"{name}: objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.hidden_size % self.n_heads:
             raise StructNLPError(
                 f"{name}: hidden_size ({self.hidden_size}) must be a multiple of n_heads ({self.n_heads})"
@@ -466,12 +525,26 @@ class ReCATParser(InducedParser):
             window=self.window,
             dropout=self.dropout,
             parser_noise=self.parser_noise,
+            objective=self.objective,
         )
 
+    @classmethod
+    def _params_from_file(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # files written before ``objective`` existed hold parsers trained by masked LM
+        return {"objective": "mlm", **params}
+
+    def _scored_words(
+        self, batch: Batch, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.objective == "bilm":  # every word, predicted from its context in the whole sentence
+            return batch.ids, batch.mask
+        return super()._scored_words(batch, generator)
+
     def _loss(self, network: torch.nn.Module, batch: Batch) -> torch.Tensor:
-        inputs, select = mask_tokens(batch.ids, batch.mask, self.mask_rate)
+        inputs, select = self._scored_words(batch)
+        parser_ids = None if inputs is batch.ids else batch.ids  # the parser learns from whole sentences
         logits, parser_loss = network(
-            inputs, batch.mask, select, parser_ids=batch.ids, return_parser_loss=True
+            inputs, batch.mask, select, parser_ids=parser_ids, return_parser_loss=True
         )
         return F.cross_entropy(logits.float(), batch.ids[select]) + parser_loss
 

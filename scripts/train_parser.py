@@ -78,6 +78,7 @@ def build_parser(args: argparse.Namespace, init=None, **overrides):
         "n_parser_layers": args.parser_layers,
         "conv_size": args.conv_size,
         "dropout": args.dropout,
+        "objective": args.objective,
         "tokenizer": "whitespace",
         "min_count": args.min_count,
         "max_vocab": args.max_vocab,
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parser-layers", type=positive, default=3, help="StructFormer parser convolutions")
     parser.add_argument("--conv-size", type=positive, default=9)
     parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--objective", choices=("bilm", "mlm"), default=None,
+                        help="ReCAT's training objective (default: the parser's, bilm)")
     parser.add_argument("--max-vocab", type=positive, default=10_000)
     parser.add_argument("--min-count", type=positive, default=2)
     parser.add_argument(

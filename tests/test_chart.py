@@ -14,6 +14,7 @@ from parsing.chart import (
     best_trees,
     build_schedule,
     cky_inside_reference,
+    context_cells,
     inside,
     merge_orders_from_scores,
     outside,
@@ -373,3 +374,25 @@ def test_hooked_passes_pass_gradcheck():
         return out.reprs, out.scores, ins.reprs
 
     assert torch.autograd.gradcheck(run, (words, root), eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 20])
+def test_context_cells_are_the_longest_cells_beside_each_word(window):
+    """Brute force over the chart's spans: the longest cell ending just before / starting just after."""
+    rng = np.random.default_rng(window)
+    lengths = [1, 2, 7, 12, 5]
+    orders = [rng.permutation(max(n - 1, 0)) for n in lengths]
+    schedule = build_schedule(lengths, window=window, merge_orders=orders)
+    left, right = context_cells(schedule)
+    assert left.shape == right.shape == (sum(lengths),)
+    spans = {tuple(row) for row in schedule.spans.tolist()}
+    word = 0
+    for b, n in enumerate(lengths):
+        for i in range(n):
+            before = [(b, s, i - 1) for s in range(i) if (b, s, i - 1) in spans]
+            after = [(b, i + 1, e) for e in range(n - 1, i, -1) if (b, i + 1, e) in spans]
+            got = [None if c < 0 else tuple(schedule.spans[c].tolist()) for c in (left[word], right[word])]
+            assert got == [before[0] if before else None, after[0] if after else None]
+            if window >= n - 1:  # full CKY: the whole prefix and suffix
+                assert got[0] in (None, (b, 0, i - 1)) and got[1] in (None, (b, i + 1, n - 1))
+            word += 1

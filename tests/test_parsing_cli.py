@@ -24,7 +24,6 @@ def model(tmp_path_factory):
     return out
 
 
-
 def test_train_writes_a_parser(model, capsys):
     parser = load_parser(model)
     assert type(parser).__name__ == "StructFormerParser" and parser.hidden_size == 16 and parser.n_steps_ == 4
@@ -144,3 +143,15 @@ def test_a_file_given_as_a_command_gets_a_hint(tmp_path, capsys):
         main(["parse", str(tmp_path / "notes.txt")])
     assert exit_.value.code == 2
     assert f"to parse a file, pass it as --input {tmp_path / 'notes.txt'}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("objective", ["bilm", "mlm"])
+def test_train_a_recat_parser_with_either_objective(tmp_path, objective):
+    corpus = tmp_path / "raw.txt"
+    corpus.write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
+    out = tmp_path / "recat"
+    args = ["parse", "train", "--corpus", str(corpus), "--out", str(out), "--device", "cpu", *FAST]
+    assert main([*args, "--arch", "recat", "--objective", objective]) == 0
+    parser = load_parser(out)
+    assert type(parser).__name__ == "ReCATParser" and parser.objective == objective
+    assert len(parser.parse("the red dog saw my sister").tree.leaves()) == 6

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -89,12 +91,47 @@ def test_save_and_load_round_trip(fitted, tmp_path):
     np.testing.assert_allclose(half.split_scores(sentences[0]), fitted.split_scores(sentences[0]), atol=2e-2)
 
 
-def test_training_reduces_the_loss():
+@pytest.mark.parametrize("objective", ["bilm", "mlm"])
+def test_training_reduces_the_loss(objective):
     corpus = CORPUS * 2
-    start = ReCATParser(max_steps=1, **SMALL).fit(corpus)
-    trained = ReCATParser(max_steps=60, lr=3e-3, warmup_steps=5, **SMALL).fit(corpus)
+    start = ReCATParser(max_steps=1, objective=objective, **SMALL).fit(corpus)
+    trained = ReCATParser(max_steps=60, lr=3e-3, warmup_steps=5, objective=objective, **SMALL).fit(corpus)
     before, after = start.mlm_loss(corpus), trained.mlm_loss(corpus)
     assert after < before - 0.5, (before, after)
+
+
+def test_the_bidirectional_lm_never_sees_the_word_it_predicts():
+    """With objective "bilm" a word's logits come from the cells beside it: changing it changes nothing."""
+    torch.manual_seed(0)
+    net = ReCATNetwork(30, 16, 1, 16, 8, 8, 1, 2, window=9, dropout=0.0, parser_noise=0.0, objective="bilm")
+    net = net.eval()
+    batch = collate([np.arange(4, 14), np.arange(14, 19)])
+    logits = net(batch.ids, batch.mask)
+    assert logits.shape == (2, 10, 30)
+    for b, i in [(0, 0), (0, 4), (0, 9), (1, 2)]:
+        changed = batch.ids.clone()
+        changed[b, i] = 29
+        other = net(changed, batch.mask)
+        torch.testing.assert_close(other[b, i], logits[b, i])
+        assert not torch.allclose(other[b][batch.mask[b]], logits[b][batch.mask[b]])
+    select = batch.mask & (batch.ids % 2 == 0)
+    picked, parser_loss = net(batch.ids, batch.mask, select, return_parser_loss=True)
+    torch.testing.assert_close(picked, logits[select])
+    (picked.logsumexp(-1).sum() + parser_loss).backward()
+    assert net.layers[0].inside_proj.weight.grad.abs().sum() > 0
+
+
+def test_a_file_from_before_the_objective_setting_loads_as_masked_lm(tmp_path):
+    parser = ReCATParser(max_steps=2, objective="mlm", **SMALL).fit(CORPUS)
+    path = parser.save(tmp_path / "old")
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    del config["config"]["params"]["objective"]
+    (path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    loaded = load_parser(path)
+    assert loaded.objective == "mlm"
+    assert loaded.parse("the cat sat").to_brackets() == parser.parse("the cat sat").to_brackets()
+    with pytest.raises(StructNLPError, match="objective"):
+        ReCATParser(objective="lm", **SMALL).fit(CORPUS)
 
 
 def test_self_distillation_teaches_the_parser_the_chart_trees():
