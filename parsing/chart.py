@@ -890,7 +890,8 @@ def context_cells(schedule: ChartSchedule) -> tuple[np.ndarray, np.ndarray]:
         target = schedule.leaf_offsets[sentence[usable]] + word[usable]
         order = np.lexsort((longest_first[usable], target))
         target, chosen = target[order], cells[usable][order]
-        first = np.r_[True, target[1:] != target[:-1]]
+        first = np.ones(target.shape[0], dtype=bool)  # empty when every sentence is one word
+        first[1:] = target[1:] != target[:-1]
         found = np.full(schedule.n_words, -1, dtype=np.int64)
         found[target[first]] = chosen[first]
         out.append(found)

@@ -376,6 +376,11 @@ def test_hooked_passes_pass_gradcheck():
     assert torch.autograd.gradcheck(run, (words, root), eps=1e-6, atol=1e-6)
 
 
+def test_one_word_sentences_have_no_context_cells():
+    left, right = context_cells(build_schedule([1, 1], window=4))
+    assert left.tolist() == right.tolist() == [-1, -1]
+
+
 @pytest.mark.parametrize("window", [1, 2, 3, 20])
 def test_context_cells_are_the_longest_cells_beside_each_word(window):
     """Brute force over the chart's spans: the longest cell ending just before / starting just after."""

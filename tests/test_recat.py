@@ -100,6 +100,13 @@ def test_training_reduces_the_loss(objective):
     assert after < before - 0.5, (before, after)
 
 
+def test_batches_of_one_word_sentences_train_under_the_bidirectional_lm():
+    """A word with no neighbours is predicted from the two learned sentence-end stand-ins."""
+    parser = ReCATParser(max_steps=5, **{**SMALL, "batch_tokens": 16}).fit(["yes", "no", "the cat sat"] * 5)
+    assert parser.n_steps_ == 5 and np.isfinite(parser.history_[-1]["train_loss"])
+    assert parser.parse("yes").tree.leaves() == ["yes"]
+
+
 def test_the_bidirectional_lm_never_sees_the_word_it_predicts():
     """With objective "bilm" a word's logits come from the cells beside it: changing it changes nothing."""
     torch.manual_seed(0)
