@@ -542,7 +542,8 @@ class ReCATParser(InducedParser):
 
     def _loss(self, network: torch.nn.Module, batch: Batch) -> torch.Tensor:
         inputs, select = self._scored_words(batch)
-        parser_ids = None if inputs is batch.ids else batch.ids  # the parser learns from whole sentences
+        # the parser learns from whole sentences (the bidirectional LM's chart already reads them)
+        parser_ids = batch.ids if self.objective == "mlm" else None
         logits, parser_loss = network(
             inputs, batch.mask, select, parser_ids=parser_ids, return_parser_loss=True
         )
