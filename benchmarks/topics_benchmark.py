@@ -23,7 +23,8 @@ by default) and scored on the test split:
 
 The models ending in ``_coh`` are DocNADE and iDocNADE trained with the coherence prior
 (``coherence_weight``, ``--coherence-weight``; 1 by default; ``--coherence-vectors``), which is
-not part of the papers.
+not part of the papers. The models ending in ``_shuffle`` read every training document's words
+in a new random order at each epoch (``word_order="shuffle"``).
 
 The neural models stop early on the validation perplexity (patience 5, best epoch kept). The
 TREC6 file's validation split is its test split, so there 500 training documents (seed 0) are
@@ -60,7 +61,10 @@ NEURAL = {
     "docnade": ("DocNADE", {}),
     "docnade_sgd": ("DocNADE", {"optimizer": "sgd", "lr": 1.0}),
     "docnade_coh": ("DocNADE", {}),  # the _coh models: --coherence-weight and --coherence-vectors
+    "docnade_shuffle": ("DocNADE", {"word_order": "shuffle"}),
+    "docnade_coh_shuffle": ("DocNADE", {"word_order": "shuffle"}),
     "idocnade": ("DocNADE", {"bidirectional": True}),
+    "idocnade_shuffle": ("DocNADE", {"bidirectional": True, "word_order": "shuffle"}),
     "idocnade_coh": ("DocNADE", {"bidirectional": True}),
     "ctx": ("CtxDocNADE", {"lambda_ctx": 0.1}),
     "ctxe": ("CtxDocNADE", {"lambda_ctx": 0.1, "embeddings": "train"}),
@@ -161,7 +165,7 @@ def run_neural(key: str, data: dict, vocabulary: Vocabulary, args: argparse.Name
                 "the ctxe_file model needs --embeddings FILE (scripts/make_word_vectors.py writes one)"
             )
         params["embeddings"] = args.embeddings
-    if key.endswith("_coh"):
+    if "_coh" in key:
         params["coherence_weight"] = args.coherence_weight
         params["coherence_vectors"] = args.coherence_vectors
     model = getattr(topics, class_name)(**params)

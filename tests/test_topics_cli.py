@@ -42,13 +42,16 @@ def test_train_writes_a_model_directory(corpus, capsys):
     ("kind", "cls", "extra"),
     [
         ("idocnade", "DocNADE", {"bidirectional": True}),
+        ("docnade --word-order shuffle", "DocNADE", {"word_order": "shuffle"}),
         ("ctx", "CtxDocNADE", {"embeddings": None}),
         ("ctxe", "CtxDocNADE", {"embeddings": "train"}),
     ],
 )
 def test_every_model_kind_trains(corpus, tmp_path, capsys, kind, cls, extra):
+    kind, *options = kind.split()
     path = tmp_path / kind
-    assert main(["topics", "train", str(corpus["train"]), "-o", str(path), "--model", kind, *FAST]) == 0
+    argv = ["topics", "train", str(corpus["train"]), "-o", str(path), "--model", kind, *options, *FAST]
+    assert main(argv) == 0
     assert f"trained {kind} ({cls}) on 60 documents: 10 words, 4 topics, 3 epochs" in capsys.readouterr().out
     model = topics.load_model(path)
     assert type(model).__name__ == cls
@@ -165,6 +168,10 @@ def test_public_data_sets_as_input(corpus, shared_data, capsys):
         (
             ["topics", "train", "{train}", "-o", "{folder}/m5", "--model", "idocnade", "--embeddings", "x"],
             "--embeddings: only for --model ctx or ctxe, not idocnade",
+        ),
+        (
+            ["topics", "train", "{train}", "-o", "{folder}/m6", "--model", "ctx", "--word-order", "shuffle"],
+            "--word-order: only for --model docnade or idocnade, not ctx",
         ),
     ],
 )

@@ -18,7 +18,7 @@ from structnlp.metrics import cv_coherence, npmi_coherence
 from structnlp.modelio import save_model
 from structnlp.vocab import Vocabulary
 from topics import DocNADE
-from topics._base import _collate
+from topics._base import _collate, _shuffling_collate
 from topics.docnade import DocNADENetwork
 
 
@@ -289,6 +289,7 @@ def test_bad_training_input_is_a_clear_error(docs, error, message):
         ({"vocabulary": ["a", "b"]}, "Vocabulary"),
         ({"lr": -1.0}, "lr"),
         ({"tokenizer": 42}, "tokenizer"),
+        ({"word_order": "sorted"}, "word_order must be one of 'document', 'shuffle'"),
     ],
 )
 def test_bad_parameters_are_reported_by_fit(params, message):
@@ -329,3 +330,53 @@ def test_score_is_minus_the_log_perplexity_so_grid_search_picks_the_lowest_perpl
     perplexities = search.cv_results_["mean_test_score"]
     assert np.isfinite(perplexities).all()
     assert search.best_params_["n_topics"] == [1, 6][int(np.argmax(perplexities))]
+
+
+def test_the_shuffling_collate_permutes_each_document_anew_at_every_call():
+    docs = [np.arange(6), np.array([4, 4, 1]), np.array([], dtype=np.int64)]
+    collate = _shuffling_collate(seed=0)
+    orders = set()
+    for _ in range(20):
+        batch = collate(docs)
+        assert batch["lengths"].tolist() == [6, 3, 0]
+        ids = batch["ids"].numpy()
+        assert sorted(ids[0]) == list(range(6)) and sorted(ids[1, :3]) == [1, 4, 4]
+        orders.add(tuple(ids[0]))
+    assert len(orders) > 10  # a new order at (nearly) every call
+    first = [b["ids"].tolist() for b in map(_shuffling_collate(seed=0), [docs] * 3)]
+    assert first == [b["ids"].tolist() for b in map(_shuffling_collate(seed=0), [docs] * 3)]
+
+
+def test_shuffled_training_scores_a_bag_of_words_alike_in_any_order():
+    """Trained on words always written in one order, the document-order model has learnt that
+    order; the shuffle-trained one gives the same bag nearly the same likelihood either way."""
+    words = [f"w{i}" for i in range(8)]
+    docs = [words[i : i + 4] for i in range(5)] * 30  # every document in ascending order
+    gaps = {}
+    for order in ("document", "shuffle"):
+        model = DocNADE(word_order=order, max_epochs=30, **SETTINGS).fit(docs)
+        forward = model.score_samples(docs[:5])
+        backward = model.score_samples([doc[::-1] for doc in docs[:5]])
+        gaps[order] = float(np.abs(forward - backward).mean())
+    assert gaps["shuffle"] < 0.25 * gaps["document"]
+
+
+def test_shuffled_training_is_reproducible_and_differs_from_document_order():
+    first = DocNADE(word_order="shuffle", max_epochs=3, **SETTINGS).fit(TRAIN)
+    again = DocNADE(word_order="shuffle", max_epochs=3, **SETTINGS).fit(TRAIN)
+    plain = DocNADE(max_epochs=3, **SETTINGS).fit(TRAIN)
+    np.testing.assert_array_equal(first.components_, again.components_)
+    assert not np.allclose(first.components_, plain.components_)
+
+
+def test_shuffled_training_validates_on_the_validation_words_in_one_fixed_random_order():
+    from sklearn.utils import check_random_state
+
+    model = DocNADE(word_order="shuffle", max_epochs=3, **SETTINGS).fit(TRAIN, validation_docs=HELD_OUT)
+    seed = int(check_random_state(SETTINGS["random_state"]).randint(0, 2**31 - 1))
+    rng = np.random.default_rng(seed + 1)
+    encoded = [doc for doc in model._encode(model._documents(HELD_OUT)) if doc.size]
+    shuffled = [[model._words[i] for i in doc[rng.permutation(len(doc))]] for doc in encoded]
+    best = min(h["metric"] for h in model.history_)
+    assert model.perplexity(shuffled) == pytest.approx(best, rel=1e-9)
+    assert model.perplexity(HELD_OUT) != pytest.approx(best, rel=1e-6)

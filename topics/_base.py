@@ -102,6 +102,16 @@ def _collate(docs: list[np.ndarray]) -> dict[str, torch.Tensor]:
     return {"ids": torch.from_numpy(ids), "lengths": torch.from_numpy(lengths)}
 
 
+def _shuffling_collate(seed: int) -> Callable[[list[np.ndarray]], dict[str, torch.Tensor]]:
+    """:func:`_collate` after a fresh random permutation of each document's words.
+
+    Each call draws new permutations, so every epoch shows the model every document in another
+    word order: order-agnostic training, the bag-of-words reading of DocNADE (Uria et al. 2016).
+    """
+    rng = np.random.default_rng(seed)
+    return lambda docs: _collate([doc[rng.permutation(len(doc))] for doc in docs])
+
+
 def _mean_token_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Negative log-likelihood per word of a batch (what :func:`structnlp.training.train` minimises)."""
     return model(batch["ids"], batch["lengths"]).sum() / batch["lengths"].sum()
@@ -193,6 +203,10 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     def _restore_learned_state(self, state: dict[str, Any]) -> None:
         """Set the attributes :meth:`_learned_state` saved."""
+
+    def _shuffles_words(self) -> bool:
+        """Whether ``fit`` reads the words in a new random order at every epoch (``word_order``)."""
+        return False
 
     # ------------------------------------------------------------------ inputs
     def _check_params(self) -> None:
@@ -296,6 +310,9 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             held_out = [d for d in self._encode(self._documents(validation_docs)) if d.size]
             if not held_out:
                 raise EmptyCorpusError(f"{name}.fit: no validation document holds a vocabulary word")
+            if self._shuffles_words():  # score what training optimises: the words in random order
+                rng = np.random.default_rng(seed + 1)
+                held_out = [doc[rng.permutation(len(doc))] for doc in held_out]
             batch_tokens = self.batch_tokens
 
             def validate(model: torch.nn.Module) -> float:
@@ -312,7 +329,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         result = train(
             network,
             training,
-            collate=_collate,
+            collate=_shuffling_collate(seed) if self._shuffles_words() else _collate,
             loss_fn=loss_fn,
             config=config,
             validate=validate,

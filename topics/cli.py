@@ -83,6 +83,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         options = " and ".join("--" + key.replace("_", "-") for key in given)
         raise StructNLPError(f"{options}: only for --model ctx or ctxe, not {args.model}")
     params.update(given)
+    if args.word_order is not None:
+        if class_name != "DocNADE":
+            raise StructNLPError(f"--word-order: only for --model docnade or idocnade, not {args.model}")
+        params["word_order"] = args.word_order
     docs = _read_documents(args.input, args.dataset, args.split, args.text_field)
     validation = None
     if args.validation is not None:
@@ -209,6 +213,11 @@ def register(subparsers: Any) -> None:
         "--coherence-vectors",
         default="train",
         help="word vectors of the coherence prior: 'train' (default) or a word2vec text file",
+    )
+    train.add_argument(
+        "--word-order",
+        choices=("document", "shuffle"),
+        help="docnade/idocnade: read the words as written (default) or in a new random order every epoch",
     )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto")
