@@ -250,7 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"done: {summary['steps']} steps in {seconds:.0f} s, {summary['tokens_per_second']:,} tokens/s, "
           f"{summary['epochs_seen']} epochs over the corpus")  # fmt: skip
     curve = [f"{h['step']}:{h['train_loss']:.3f}" for h in model.history_ if "train_loss" in h]
-    print("loss by step: " + " ".join(curve[:: max(1, len(curve) // 12)] + curve[-1:]))
+    shown = curve[:: max(1, len(curve) // 12)]
+    if curve and (len(curve) - 1) % max(1, len(curve) // 12):  # the last point, unless the stride took it
+        shown.append(curve[-1])
+    print("loss by step: " + " ".join(shown))
     print(
         f"saved {path} ({size:.1f} MB, {summary['parameters']:,} parameters, {summary['vocabulary']} words)"
     )

@@ -258,6 +258,8 @@ def test_the_training_script_trains_and_continues_a_parser(tmp_path):
     run = subprocess.run([*common, *sizes], capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 0, run.stderr
     assert load_parser(out).n_steps_ == 4
+    curve = next(line for line in run.stdout.splitlines() if line.startswith("loss by step: ")).split()[3:]
+    assert curve and len(curve) == len(set(curve)) and curve[-1].startswith("4:")  # the last step, once
     run = subprocess.run([*common, "--init", str(out)], capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 0, run.stderr
     continued = load_parser(out)
