@@ -127,8 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parser-layers", type=positive, default=3, help="StructFormer parser convolutions")
     parser.add_argument("--conv-size", type=positive, default=9)
     parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--objective", choices=("bilm", "mlm"), default=None,
-                        help="ReCAT's training objective (default: the parser's, bilm)")
+    parser.add_argument(
+        "--objective",
+        choices=("bilm", "mlm"),
+        default=None,
+        help="ReCAT's training objective (default: the parser's, bilm)",
+    )
     parser.add_argument("--max-vocab", type=positive, default=10_000)
     parser.add_argument("--min-count", type=positive, default=2)
     parser.add_argument(
