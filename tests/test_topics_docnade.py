@@ -209,6 +209,16 @@ def test_save_and_load_round_trip(fitted, tmp_path):
         assert loaded.vocabulary_ == fitted.vocabulary_ and loaded.n_iter_ == fitted.n_iter_
 
 
+def test_files_from_before_word_order_load_as_document_order(fitted, tmp_path):
+    path = fitted.save(tmp_path / "model")
+    header = json.loads((path / "config.json").read_text())
+    del header["config"]["params"]["word_order"]
+    (path / "config.json").write_text(json.dumps(header))
+    loaded = topics.load_model(path)
+    assert loaded.word_order == "document"
+    np.testing.assert_array_equal(loaded.score_samples(HELD_OUT), fitted.score_samples(HELD_OUT))
+
+
 def test_bidirectional_and_given_vocabulary_survive_saving(tmp_path):
     model = DocNADE(max_epochs=2, bidirectional=True, vocabulary=Vocabulary(FRUIT), **SETTINGS).fit(TRAIN)
     loaded = topics.load_model(model.save(tmp_path / "bi"))
@@ -238,7 +248,8 @@ def test_foreign_and_damaged_model_files_are_refused(fitted, tmp_path):
 @pytest.mark.parametrize(
     ("key", "value", "problem"),
     [("n_topics", "6", "n_topics must be an int"), ("activation", "bogus", "activation must be one of"),
-     ("batch_tokens", 0, "batch_tokens must be an int >= 1"), ("bidirectional", "no", "bidirectional")],
+     ("batch_tokens", 0, "batch_tokens must be an int >= 1"), ("bidirectional", "no", "bidirectional"),
+     ("word_order", "sorted", "word_order must be one of")],
 )  # fmt: skip
 def test_damaged_setting_values_are_refused_when_loading(fitted, tmp_path, key, value, problem):
     """A bad value must not reach torch (a TypeError) nor change the model (unknown activations were relu)."""
