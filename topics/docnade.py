@@ -168,10 +168,12 @@ class DocNADE(NADETopicModel):
     word_order : the order in which ``fit`` reads each document's words: ``"document"`` (as
         written, the default) or ``"shuffle"``: a new random order of every document at every
         epoch, so that the model learns to predict any word from any subset of the others, as
-        a bag-of-words model should (order-agnostic training, Uria et al. 2016). On TREC6 it
-        raised IR precision (docs/topics.md). The validation perplexity of early stopping is
-        then measured with the validation documents' words in one fixed random order; the
-        scoring methods (``perplexity``, ``score_samples``) read the words in the order given.
+        a bag-of-words model should (order-agnostic training, Uria et al. 2016). It raised
+        TREC6's IR precision from 0.48 to 0.52 (0.54 with the coherence prior), and costs
+        perplexity on text in its natural order (docs/topics.md). The validation perplexity of
+        early stopping is then measured with the validation documents' words in one fixed
+        random order; the scoring methods (``perplexity``, ``score_samples``) read the words in
+        the order given.
 
     Attributes: ``vocabulary_``, ``module_`` (the :class:`DocNADENetwork`), ``components_``
     (``W``, ``n_topics x n_words``), ``n_iter_`` (epochs run), ``history_`` (per-epoch loss and
