@@ -24,7 +24,8 @@ by default) and scored on the test split:
 The models ending in ``_coh`` are DocNADE and iDocNADE trained with the coherence prior
 (``coherence_weight``, ``--coherence-weight``; 1 by default; ``--coherence-vectors``), which is
 not part of the papers. The models ending in ``_shuffle`` read every training document's words
-in a new random order at each epoch (``word_order="shuffle"``).
+in a new random order at each epoch (``word_order="shuffle"``). ``docnadee`` and ``idocnadee``
+add PPMI-SVD word embeddings of the training documents to ``W`` (DocNADEe, iDocNADEe).
 
 The neural models stop early on the validation perplexity (patience 5, best epoch kept). The
 TREC6 file's validation split is its test split, so there 500 training documents (seed 0) are
@@ -66,6 +67,8 @@ NEURAL = {
     "idocnade": ("DocNADE", {"bidirectional": True}),
     "idocnade_shuffle": ("DocNADE", {"bidirectional": True, "word_order": "shuffle"}),
     "idocnade_coh": ("DocNADE", {"bidirectional": True}),
+    "docnadee": ("DocNADE", {"embeddings": "train"}),
+    "idocnadee": ("DocNADE", {"bidirectional": True, "embeddings": "train"}),
     "ctx": ("CtxDocNADE", {"lambda_ctx": 0.1}),
     "ctxe": ("CtxDocNADE", {"lambda_ctx": 0.1, "embeddings": "train"}),
     "ctxe_file": ("CtxDocNADE", {"lambda_ctx": 0.1}),  # embeddings: the --embeddings file

@@ -43,6 +43,8 @@ def test_train_writes_a_model_directory(corpus, capsys):
     [
         ("idocnade", "DocNADE", {"bidirectional": True}),
         ("docnade --word-order shuffle", "DocNADE", {"word_order": "shuffle"}),
+        ("idocnadee", "DocNADE", {"bidirectional": True, "embeddings": "train"}),
+        ("docnade --embeddings train --lambda-embeddings 0.5", "DocNADE", {"lambda_embeddings": 0.5}),
         ("ctx", "CtxDocNADE", {"embeddings": None}),
         ("ctxe", "CtxDocNADE", {"embeddings": "train"}),
     ],
@@ -166,12 +168,12 @@ def test_public_data_sets_as_input(corpus, shared_data, capsys):
             "--lambda-ctx: only for --model ctx or ctxe, not docnade",
         ),
         (
-            ["topics", "train", "{train}", "-o", "{folder}/m5", "--model", "idocnade", "--embeddings", "x"],
-            "--embeddings: only for --model ctx or ctxe, not idocnade",
+            ["topics", "train", "{train}", "-o", "{folder}/m5", "--model", "ctx", "--lambda-embeddings", "2"],
+            "--lambda-embeddings: only for --model docnade, idocnade, docnadee or idocnadee, not ctx",
         ),
         (
             ["topics", "train", "{train}", "-o", "{folder}/m6", "--model", "ctx", "--word-order", "shuffle"],
-            "--word-order: only for --model docnade or idocnade, not ctx",
+            "--word-order: only for --model docnade, idocnade, docnadee or idocnadee, not ctx",
         ),
     ],
 )

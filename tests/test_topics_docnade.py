@@ -27,12 +27,17 @@ def fitted() -> DocNADE:
     return DocNADE(max_epochs=20, **SETTINGS).fit(TRAIN)
 
 
-def random_network(activation: str = "sigmoid", bidirectional: bool = False) -> DocNADENetwork:
-    """A small network whose every weight is drawn from N(0, 1), so no term is negligible."""
-    network = DocNADENetwork(7, 5, activation, bidirectional)
+def random_network(
+    activation: str = "sigmoid",
+    bidirectional: bool = False,
+    prior_dim: int | None = None,
+    lambda_prior: float = 0.0,
+) -> DocNADENetwork:
+    """A small network whose every weight (and prior) is drawn from N(0, 1), so no term is negligible."""
+    network = DocNADENetwork(7, 5, activation, bidirectional, prior_dim, lambda_prior)
     generator = torch.Generator().manual_seed(3)
     with torch.no_grad():
-        for weight in network.parameters():
+        for weight in [*network.parameters(), *network.buffers()]:
             weight.copy_(torch.randn(weight.shape, generator=generator))
     return network
 
@@ -74,6 +79,48 @@ def test_bidirectional_is_the_mean_of_both_reading_directions():
     vectors = network.document_vectors(batch["ids"], batch["lengths"]).detach().double().numpy()
     totals = [w["W"][d].sum(axis=0) for d in DOCS]
     np.testing.assert_allclose(vectors, [g(w["c"] + t) + g(w["c_bw"] + t) for t in totals], rtol=1e-5)
+
+
+@pytest.mark.parametrize("prior_dim", [5, 3])
+def test_docnadee_adds_the_weighted_embeddings_to_every_column_of_w(prior_dim):
+    """iDocNADEe's batched network equals the naive loop run with W + lambda E (E projected)."""
+    network = random_network(bidirectional=True, prior_dim=prior_dim, lambda_prior=0.6)
+    assert hasattr(network, "prior_projection") == (prior_dim == 3)
+    w, g = weights(network), G["sigmoid"]
+    prior = w["prior"] @ w["prior_projection"] if prior_dim == 3 else w["prior"]
+    columns = w["W"] + 0.6 * prior
+    batch = _collate([np.array(d) for d in DOCS])
+    nll = network(batch["ids"], batch["lengths"]).detach().double().numpy()
+    expected = [
+        0.5
+        * (
+            naive_nll(d, columns, w["c"], w["U"], w["b"], g)
+            + naive_nll(d[::-1], columns, w["c_bw"], w["U"], w["b_bw"], g)
+        )
+        for d in DOCS
+    ]
+    np.testing.assert_allclose(nll, expected, rtol=1e-5, atol=1e-5)
+    vectors = network.document_vectors(batch["ids"], batch["lengths"]).detach().double().numpy()
+    totals = [columns[d].sum(axis=0) for d in DOCS]
+    np.testing.assert_allclose(vectors, [g(w["c"] + t) + g(w["c_bw"] + t) for t in totals], rtol=1e-5)
+
+
+def test_docnadee_trains_saves_and_loads_with_its_embeddings(tmp_path):
+    plain = DocNADE(max_epochs=10, **SETTINGS).fit(TRAIN)
+    model = DocNADE(max_epochs=10, embeddings="train", lambda_embeddings=0.5, **SETTINGS).fit(TRAIN)
+    assert plain.embedding_coverage_ is None and model.embedding_coverage_ == 1.0
+    prior = model.module_.prior.numpy()
+    assert prior.shape == (10, SETTINGS["n_topics"]) and prior.any()
+    assert model.perplexity(HELD_OUT) < 0.9 * len(model.vocabulary_)  # it learns
+    assert not np.allclose(model.score_samples(HELD_OUT), plain.score_samples(HELD_OUT))
+    loaded = topics.load_model(model.save(tmp_path / "docnadee"))
+    assert loaded.get_params() == model.get_params() and loaded.embedding_coverage_ == 1.0
+    np.testing.assert_array_equal(loaded.module_.prior.numpy(), prior)
+    np.testing.assert_array_equal(loaded.score_samples(HELD_OUT), model.score_samples(HELD_OUT))
+    np.testing.assert_array_equal(loaded.transform(HELD_OUT), model.transform(HELD_OUT))
+    model.set_params(lambda_embeddings=1.0)
+    with pytest.raises(StructNLPError, match=r"set_params changed lambda_embeddings=1.0 \(fitted with 0.5\)"):
+        model.save(tmp_path / "changed")
 
 
 def test_the_estimator_scores_documents_like_the_naive_loop(fitted):
@@ -209,13 +256,16 @@ def test_save_and_load_round_trip(fitted, tmp_path):
         assert loaded.vocabulary_ == fitted.vocabulary_ and loaded.n_iter_ == fitted.n_iter_
 
 
-def test_files_from_before_word_order_load_as_document_order(fitted, tmp_path):
+def test_files_from_before_word_order_and_embeddings_load_as_before(fitted, tmp_path):
     path = fitted.save(tmp_path / "model")
     header = json.loads((path / "config.json").read_text())
-    del header["config"]["params"]["word_order"]
+    for key in ("word_order", "embeddings", "lambda_embeddings"):
+        del header["config"]["params"][key]
+    header["config"]["learned"] = {}
     (path / "config.json").write_text(json.dumps(header))
     loaded = topics.load_model(path)
-    assert loaded.word_order == "document"
+    assert loaded.word_order == "document" and loaded.embeddings is None
+    assert loaded.embedding_coverage_ is None
     np.testing.assert_array_equal(loaded.score_samples(HELD_OUT), fitted.score_samples(HELD_OUT))
 
 
@@ -301,6 +351,8 @@ def test_bad_training_input_is_a_clear_error(docs, error, message):
         ({"lr": -1.0}, "lr"),
         ({"tokenizer": 42}, "tokenizer"),
         ({"word_order": "sorted"}, "word_order must be one of 'document', 'shuffle'"),
+        ({"lambda_embeddings": -1.0}, "lambda_embeddings must be a finite number >= 0"),
+        ({"embeddings": 3}, "embeddings must be None, 'train' or the path"),
     ],
 )
 def test_bad_parameters_are_reported_by_fit(params, message):

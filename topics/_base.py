@@ -197,16 +197,43 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """The parameters that shaped ``module_``, with the values it was built with."""
         return {"n_topics": self.module_.n_hidden, "activation": self.module_.activation}
 
-    def _learned_state(self) -> dict[str, Any]:
-        """JSON-ready learned attributes a subclass adds (saved in the model directory)."""
-        return {}
-
-    def _restore_learned_state(self, state: dict[str, Any]) -> None:
-        """Set the attributes :meth:`_learned_state` saved."""
-
     def _shuffles_words(self) -> bool:
         """Whether ``fit`` reads the words in a new random order at every epoch (``word_order``)."""
         return False
+
+    # ------------------------------------------------------------------ the embedding prior
+    def _embedding_prior(self, docs: list[np.ndarray], generator: torch.Generator) -> np.ndarray | None:
+        """The fixed embedding matrix ``E`` of ``embeddings`` (one row per vocabulary word), or None.
+
+        Sets ``embedding_coverage_``, the share of vocabulary words with a vector.
+        """
+        from topics.embeddings import word_vectors
+
+        if self.embeddings is None:
+            self.embedding_coverage_ = None
+            return None
+        seed = 0  # the generator is drawn from only when vectors are trained
+        if self.embeddings == "train":
+            seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+        vectors, self.embedding_coverage_ = word_vectors(
+            self.embeddings, docs, self._words, self.n_topics, owner=type(self).__name__,
+            option="embeddings", random_state=seed,
+        )  # fmt: skip
+        return vectors
+
+    @staticmethod
+    def _prior_dim(arrays: dict[str, torch.Tensor]) -> int | None:
+        """The width of the saved embedding prior, None when the file has none."""
+        prior = arrays.get("prior")
+        return None if prior is None or prior.ndim != 2 else int(prior.shape[1])
+
+    def _learned_state(self) -> dict[str, Any]:
+        """JSON-ready learned attributes other than the weights (saved in the model directory)."""
+        return {"embedding_coverage": self.embedding_coverage_}
+
+    def _restore_learned_state(self, state: dict[str, Any]) -> None:
+        """Set the attributes :meth:`_learned_state` saved (files without an embedding prior: None)."""
+        self.embedding_coverage_ = state.get("embedding_coverage")
 
     # ------------------------------------------------------------------ inputs
     def _check_params(self) -> None:
@@ -226,6 +253,11 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         weight = self.coherence_weight
         if not is_number(weight) or not math.isfinite(weight) or weight < 0:
             raise StructNLPError(f"{name}: coherence_weight must be a finite number >= 0, got {weight!r}")
+        if self.embeddings is not None and not isinstance(self.embeddings, (str, os.PathLike)):
+            raise StructNLPError(
+                f"{name}: embeddings must be None, 'train' or the path of a word2vec text file, "
+                f"got {type(self.embeddings).__name__}"
+            )
         source = self.coherence_vectors
         if not isinstance(source, (str, os.PathLike)) or source == "":
             raise StructNLPError(
@@ -451,8 +483,9 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         stop = self.stop_words
         if stop is not None and not isinstance(stop, str):
             params["stop_words"] = sorted(stop_word_set(stop))
-        if isinstance(self.coherence_vectors, os.PathLike):
-            params["coherence_vectors"] = os.fspath(self.coherence_vectors)
+        for option in ("coherence_vectors", "embeddings"):
+            if isinstance(params[option], os.PathLike):
+                params[option] = os.fspath(params[option])
         if not (self.random_state is None or isinstance(self.random_state, (int, np.integer))):
             params["random_state"] = None  # a RandomState object: only its use in fit() mattered
         return params

@@ -18,6 +18,8 @@ from typing import Any
 MODELS = {
     "docnade": ("DocNADE", {}),
     "idocnade": ("DocNADE", {"bidirectional": True}),
+    "docnadee": ("DocNADE", {"embeddings": "train"}),
+    "idocnadee": ("DocNADE", {"bidirectional": True, "embeddings": "train"}),
     "ctx": ("CtxDocNADE", {}),
     "ctxe": ("CtxDocNADE", {"embeddings": "train"}),
 }
@@ -77,16 +79,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "coherence_vectors": args.coherence_vectors,
         **preset,
     }
-    ctx_options = {"lambda_ctx": args.lambda_ctx, "embeddings": args.embeddings}
-    given = {key: value for key, value in ctx_options.items() if value is not None}
-    if given and class_name != "CtxDocNADE":
-        options = " and ".join("--" + key.replace("_", "-") for key in given)
-        raise StructNLPError(f"{options}: only for --model ctx or ctxe, not {args.model}")
-    params.update(given)
-    if args.word_order is not None:
-        if class_name != "DocNADE":
-            raise StructNLPError(f"--word-order: only for --model docnade or idocnade, not {args.model}")
-        params["word_order"] = args.word_order
+    if args.embeddings is not None:
+        params["embeddings"] = args.embeddings
+    only_for = {
+        "CtxDocNADE": ({"lambda_ctx": args.lambda_ctx}, "ctx or ctxe"),
+        "DocNADE": (
+            {"word_order": args.word_order, "lambda_embeddings": args.lambda_embeddings},
+            "docnade, idocnade, docnadee or idocnadee",
+        ),
+    }
+    for owner, (options, models) in only_for.items():
+        given = {key: value for key, value in options.items() if value is not None}
+        if given and class_name != owner:
+            names = " and ".join("--" + key.replace("_", "-") for key in given)
+            raise StructNLPError(f"{names}: only for --model {models}, not {args.model}")
+        params.update(given)
     docs = _read_documents(args.input, args.dataset, args.split, args.text_field)
     validation = None
     if args.validation is not None:
@@ -188,7 +195,8 @@ def register(subparsers: Any) -> None:
         "--model",
         choices=sorted(MODELS),
         default="docnade",
-        help="docnade, idocnade (bidirectional), ctx (ctx-DocNADE), ctxe (ctx-DocNADEe)",
+        help="docnade, idocnade (bidirectional), docnadee / idocnadee (with word embeddings), "
+        "ctx (ctx-DocNADE), ctxe (ctx-DocNADEe)",
     )
     train.add_argument("--n-topics", type=int, default=50)
     train.add_argument("--activation", choices=("sigmoid", "tanh", "relu"), default="sigmoid")
@@ -202,7 +210,12 @@ def register(subparsers: Any) -> None:
     train.add_argument("--max-size", type=int, help="keep the most frequent words only")
     train.add_argument("--stop-words", choices=("english",), help="drop English stop words")
     train.add_argument("--lambda-ctx", type=float, help="weight of the LSTM (ctx models; default 0.1)")
-    train.add_argument("--embeddings", help="ctx models: 'train' or a word2vec text file")
+    train.add_argument(
+        "--embeddings", help="word embeddings of the *e models: 'train' (their default) or a word2vec file"
+    )
+    train.add_argument(
+        "--lambda-embeddings", type=float, help="docnade models: weight of the embeddings (default 1.0)"
+    )
     train.add_argument(
         "--coherence-weight",
         type=float,

@@ -36,7 +36,6 @@ from torch import nn
 from structnlp.errors import StructNLPError
 from topics._base import NADETopicModel
 from topics.docnade import DocNADENetwork
-from topics.embeddings import word_vectors
 
 __all__ = ["CtxDocNADE", "CtxDocNADENetwork"]
 
@@ -52,14 +51,10 @@ class CtxDocNADENetwork(DocNADENetwork):
         lambda_ctx: float = 0.1,
         prior_dim: int | None = None,
     ):
-        super().__init__(n_words, n_hidden, activation, bidirectional=False)
+        # the prior enters the LSTM's inputs only, not DocNADE's sum (lambda_prior 0)
+        super().__init__(n_words, n_hidden, activation, bidirectional=False, prior_dim=prior_dim)
         self.lambda_ctx = float(lambda_ctx)
         self.lstm = nn.LSTM(n_hidden, n_hidden, batch_first=True)
-        self.prior_dim = prior_dim
-        if prior_dim is not None:
-            self.register_buffer("prior", torch.zeros(n_words, prior_dim))
-            if prior_dim != n_hidden:
-                self.prior_projection = nn.Parameter(torch.empty(prior_dim, n_hidden))
 
     def reset_parameters(self, generator: torch.Generator) -> None:
         """DocNADE's initialisation, PyTorch's default LSTM one, all drawn from ``generator``."""
@@ -68,18 +63,12 @@ class CtxDocNADENetwork(DocNADENetwork):
         with torch.no_grad():
             for weight in self.lstm.parameters():
                 weight.uniform_(-bound, bound, generator=generator)
-            if hasattr(self, "prior_projection"):
-                projection = self.prior_projection
-                projection.copy_(torch.rand(projection.shape, generator=generator) / projection.numel())
 
     def lstm_outputs(self, ids: torch.Tensor, mask: torch.Tensor, embedded: torch.Tensor) -> torch.Tensor:
         """The LSTM's output after each word: ``(batch, length, n_hidden)``."""
         inputs = embedded
         if self.prior_dim is not None:
-            prior = self.prior[ids]
-            if hasattr(self, "prior_projection"):
-                prior = prior @ self.prior_projection
-            inputs = inputs + prior * mask.unsqueeze(-1)
+            inputs = inputs + self.prior_rows(ids, mask)
         if ids.shape[1] == 0:
             return inputs.new_zeros(ids.shape[0], 0, self.n_hidden)
         return self.lstm(inputs)[0]
@@ -178,31 +167,12 @@ class CtxDocNADE(NADETopicModel):
             raise StructNLPError(f"CtxDocNADE: lambda_ctx must be a number, got {value!r}")
         if not math.isfinite(value) or value < 0:
             raise StructNLPError(f"CtxDocNADE: lambda_ctx must be a finite number >= 0, got {value!r}")
-        if self.embeddings is not None and not isinstance(self.embeddings, (str, os.PathLike)):
-            raise StructNLPError(
-                "CtxDocNADE: embeddings must be None, 'train' or the path of a word2vec text file, "
-                f"got {type(self.embeddings).__name__}"
-            )
 
     def _fitted_architecture(self) -> dict[str, Any]:
         return {**super()._fitted_architecture(), "lambda_ctx": self.module_.lambda_ctx}
 
-    def _prior(self, docs: list[np.ndarray], generator: torch.Generator) -> np.ndarray | None:
-        """The fixed embedding matrix ``E`` (one row per vocabulary word), or None."""
-        if self.embeddings is None:
-            self.embedding_coverage_ = None
-            return None
-        seed = 0  # the generator is drawn from only when vectors are trained (the same weights as before)
-        if self.embeddings == "train":
-            seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
-        vectors, self.embedding_coverage_ = word_vectors(
-            self.embeddings, docs, self._words, self.n_topics, owner="CtxDocNADE", option="embeddings",
-            random_state=seed,
-        )  # fmt: skip
-        return vectors
-
     def _build_network(self, n_words: int, docs: list, generator: torch.Generator) -> CtxDocNADENetwork:
-        prior = self._prior(docs, generator)
+        prior = self._embedding_prior(docs, generator)
         network = CtxDocNADENetwork(
             n_words,
             self.n_topics,
@@ -215,19 +185,6 @@ class CtxDocNADE(NADETopicModel):
             network.prior.copy_(torch.from_numpy(prior))
         return network
 
-    def _params_for_file(self) -> dict[str, Any]:
-        params = super()._params_for_file()
-        if isinstance(self.embeddings, os.PathLike):
-            params["embeddings"] = os.fspath(self.embeddings)
-        return params
-
-    def _learned_state(self) -> dict[str, Any]:
-        return {"embedding_coverage": self.embedding_coverage_}
-
-    def _restore_learned_state(self, state: dict[str, Any]) -> None:
-        self.embedding_coverage_ = state["embedding_coverage"]
-
     def _network_for_arrays(self, n_words: int, arrays: dict[str, torch.Tensor]) -> CtxDocNADENetwork:
-        prior = arrays.get("prior")
-        prior_dim = None if prior is None or prior.ndim != 2 else int(prior.shape[1])
+        prior_dim = self._prior_dim(arrays)
         return CtxDocNADENetwork(n_words, self.n_topics, self.activation, self.lambda_ctx, prior_dim)

@@ -17,6 +17,13 @@ to left, sharing ``W`` and ``U`` with separate biases; its log-likelihood is the
 two directions' and its document vector the sum of the two directions' final hidden layers
 (the authors' ``combination_type="sum"``). Initialisation follows the authors' code
 (pgcool/iDocNADEe): ``W ~ Uniform(0, 1 / (V H))``, ``U ~ Normal(0, 2 / H)``, zero biases.
+
+DocNADEe and iDocNADEe (``embeddings=``, Gupta et al., AAAI 2019) add fixed word embeddings
+``E`` to every word's column: ``h_i = g(c + sum_{k<i} (W[:, v_k] + lambda E[:, v_k]))``, a prior
+that carries what the embeddings know about words the corpus sees rarely. ``E`` holds vectors
+read from a word2vec/GloVe text file or derived from the training documents (``"train"``);
+vectors of another width than ``n_topics`` are mapped by a learned projection (the authors'
+``projection`` option). Topics are still read from ``W``.
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from structnlp.params import check_bool, check_choice
+from structnlp.errors import StructNLPError
+from structnlp.params import check_bool, check_choice, is_number
 from topics._base import NADETopicModel
 
 __all__ = ["WORD_ORDERS", "DocNADE", "DocNADENetwork"]
@@ -46,7 +54,15 @@ class DocNADENetwork(nn.Module):
     log-likelihood; positions at or after ``lengths`` are padding.
     """
 
-    def __init__(self, n_words: int, n_hidden: int, activation: str = "sigmoid", bidirectional: bool = False):
+    def __init__(
+        self,
+        n_words: int,
+        n_hidden: int,
+        activation: str = "sigmoid",
+        bidirectional: bool = False,
+        prior_dim: int | None = None,
+        lambda_prior: float = 0.0,
+    ):
         super().__init__()
         self.n_words = n_words
         self.n_hidden = n_hidden
@@ -59,6 +75,13 @@ class DocNADENetwork(nn.Module):
         if bidirectional:
             self.c_bw = nn.Parameter(torch.zeros(n_hidden))
             self.b_bw = nn.Parameter(torch.zeros(n_words))
+        # the fixed embedding prior E (DocNADEe; ctx-DocNADEe feeds it to its LSTM instead)
+        self.prior_dim = prior_dim
+        self.lambda_prior = float(lambda_prior)
+        if prior_dim is not None:
+            self.register_buffer("prior", torch.zeros(n_words, prior_dim))
+            if prior_dim != n_hidden:
+                self.prior_projection = nn.Parameter(torch.empty(prior_dim, n_hidden))
 
     def reset_parameters(self, generator: torch.Generator) -> None:
         """Initialise as the authors' code does, drawing only from ``generator``."""
@@ -68,6 +91,14 @@ class DocNADENetwork(nn.Module):
             for bias in (self.c, self.b, getattr(self, "c_bw", None), getattr(self, "b_bw", None)):
                 if bias is not None:
                     bias.zero_()
+            self.reset_prior_projection(generator)
+
+    def reset_prior_projection(self, generator: torch.Generator) -> None:
+        """``Uniform(0, 1 / size)``, as the authors' ``embedding_prior_projection`` (if there is one)."""
+        if hasattr(self, "prior_projection"):
+            projection = self.prior_projection
+            with torch.no_grad():
+                projection.copy_(torch.rand(projection.shape, generator=generator) / projection.numel())
 
     def g(self, x: torch.Tensor) -> torch.Tensor:
         """The hidden-layer non-linearity."""
@@ -91,9 +122,22 @@ class DocNADENetwork(nn.Module):
         source = torch.where(source >= 0, source, positions.expand_as(source))
         return ids.gather(1, source)
 
+    def prior_rows(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``E[:, v_i]`` (projected to ``n_hidden`` units) for every position, zero on the padding."""
+        prior = self.prior[ids]
+        if hasattr(self, "prior_projection"):
+            prior = prior @ self.prior_projection
+        return prior * mask.unsqueeze(-1)
+
     def embed(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """``W[:, v_i]`` for every position, zero on the padding: ``(batch, length, n_hidden)``."""
-        return self.W[ids] * mask.unsqueeze(-1)
+        """``W[:, v_i]`` (plus ``lambda E[:, v_i]`` for DocNADEe) at every position, zero on the padding.
+
+        Shape ``(batch, length, n_hidden)``.
+        """
+        embedded = self.W[ids] * mask.unsqueeze(-1)
+        if self.prior_dim is not None and self.lambda_prior:
+            embedded = embedded + self.lambda_prior * self.prior_rows(ids, mask)
+        return embedded
 
     def prefix_hidden(self, embedded: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """``h_i = g(c + sum_{k<i} W[:, v_k])`` at every position, from one cumulative sum."""
@@ -174,10 +218,15 @@ class DocNADE(NADETopicModel):
         early stopping is then measured with the validation documents' words in one fixed
         random order; the scoring methods (``perplexity``, ``score_samples``) read the words in
         the order given.
+    embeddings : ``None`` (DocNADE), ``"train"`` (DocNADEe with PPMI-SVD vectors of the
+        training documents) or the path of a word2vec/GloVe text file (vocabulary words missing
+        from it get zero vectors, see ``embedding_coverage_``); lambda_embeddings : the weight
+        ``lambda`` of those vectors in the hidden layer (the authors' scripts use 1.0).
 
     Attributes: ``vocabulary_``, ``module_`` (the :class:`DocNADENetwork`), ``components_``
     (``W``, ``n_topics x n_words``), ``n_iter_`` (epochs run), ``history_`` (per-epoch loss and
-    validation perplexity).
+    validation perplexity), ``embedding_coverage_`` (the share of vocabulary words with a vector,
+    ``None`` without ``embeddings``).
 
     >>> docs = ["apple banana fruit", "banana fruit salad", "car road wheel", "road car engine"] * 5
     >>> model = DocNADE(n_topics=4, lr=0.05, max_epochs=10, batch_tokens=64, random_state=0, device="cpu")
@@ -215,6 +264,8 @@ class DocNADE(NADETopicModel):
         coherence_weight: float = 0.0,
         coherence_vectors: str | os.PathLike = "train",
         word_order: str = "document",
+        embeddings: str | os.PathLike | None = None,
+        lambda_embeddings: float = 1.0,
     ):
         self.n_topics = n_topics
         self.activation = activation
@@ -236,21 +287,44 @@ class DocNADE(NADETopicModel):
         self.coherence_weight = coherence_weight
         self.coherence_vectors = coherence_vectors
         self.word_order = word_order
+        self.embeddings = embeddings
+        self.lambda_embeddings = lambda_embeddings
 
     def _check_model_params(self) -> None:
         check_bool("DocNADE: bidirectional", self.bidirectional)
         check_choice("DocNADE: word_order", self.word_order, WORD_ORDERS)
+        weight = self.lambda_embeddings
+        if not is_number(weight) or not math.isfinite(weight) or weight < 0:
+            raise StructNLPError(f"DocNADE: lambda_embeddings must be a finite number >= 0, got {weight!r}")
 
     def _shuffles_words(self) -> bool:
         return self.word_order == "shuffle"
 
     def _fitted_architecture(self) -> dict[str, Any]:
-        return {**super()._fitted_architecture(), "bidirectional": self.module_.bidirectional}
+        module = self.module_
+        return {
+            **super()._fitted_architecture(),
+            "bidirectional": module.bidirectional,
+            "lambda_embeddings": module.lambda_prior,
+        }
 
     def _build_network(self, n_words: int, docs: list, generator: torch.Generator) -> DocNADENetwork:
-        network = self._network_for_arrays(n_words, {})
+        prior = self._embedding_prior(docs, generator)
+        network = self._new_network(n_words, None if prior is None else prior.shape[1])
         network.reset_parameters(generator)
+        if prior is not None:
+            network.prior.copy_(torch.from_numpy(prior))
         return network
 
     def _network_for_arrays(self, n_words: int, arrays: dict[str, torch.Tensor]) -> DocNADENetwork:
-        return DocNADENetwork(n_words, self.n_topics, self.activation, bool(self.bidirectional))
+        return self._new_network(n_words, self._prior_dim(arrays))
+
+    def _new_network(self, n_words: int, prior_dim: int | None) -> DocNADENetwork:
+        return DocNADENetwork(
+            n_words,
+            self.n_topics,
+            self.activation,
+            bool(self.bidirectional),
+            prior_dim,
+            float(self.lambda_embeddings),
+        )
