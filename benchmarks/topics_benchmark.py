@@ -25,7 +25,8 @@ The models ending in ``_coh`` are DocNADE and iDocNADE trained with the coherenc
 (``coherence_weight``, ``--coherence-weight``; 1 by default; ``--coherence-vectors``), which is
 not part of the papers. The models ending in ``_shuffle`` read every training document's words
 in a new random order at each epoch (``word_order="shuffle"``). ``docnadee`` and ``idocnadee``
-add PPMI-SVD word embeddings of the training documents to ``W`` (DocNADEe, iDocNADEe).
+add PPMI-SVD word embeddings of the training documents to ``W`` (DocNADEe, iDocNADEe); the
+models ending in ``_file`` take their embeddings from ``--embeddings FILE`` instead.
 
 The neural models stop early on the validation perplexity (patience 5, best epoch kept). The
 TREC6 file's validation split is its test split, so there 500 training documents (seed 0) are
@@ -69,9 +70,11 @@ NEURAL = {
     "idocnade_coh": ("DocNADE", {"bidirectional": True}),
     "docnadee": ("DocNADE", {"embeddings": "train"}),
     "idocnadee": ("DocNADE", {"bidirectional": True, "embeddings": "train"}),
+    "docnadee_file": ("DocNADE", {}),  # the _file models: embeddings from the --embeddings file
+    "idocnadee_file": ("DocNADE", {"bidirectional": True}),
     "ctx": ("CtxDocNADE", {"lambda_ctx": 0.1}),
     "ctxe": ("CtxDocNADE", {"lambda_ctx": 0.1, "embeddings": "train"}),
-    "ctxe_file": ("CtxDocNADE", {"lambda_ctx": 0.1}),  # embeddings: the --embeddings file
+    "ctxe_file": ("CtxDocNADE", {"lambda_ctx": 0.1}),
 }
 BASELINES = ("sklearn_lda", "gensim_lda")
 
@@ -162,10 +165,10 @@ def run_neural(key: str, data: dict, vocabulary: Vocabulary, args: argparse.Name
         "device": args.device,
         **preset,
     }
-    if key == "ctxe_file":
+    if key.endswith("_file"):
         if not args.embeddings:
             raise SystemExit(
-                "the ctxe_file model needs --embeddings FILE (scripts/make_word_vectors.py writes one)"
+                f"the {key} model needs --embeddings FILE (scripts/make_word_vectors.py writes one)"
             )
         params["embeddings"] = args.embeddings
     if "_coh" in key:
@@ -302,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--root", help="data root (default: $STRUCTNLP_DATA, then ../shared/data)")
     parser.add_argument("--output", help="write all figures to this JSON file")
-    parser.add_argument("--embeddings", help="word2vec text file of the ctxe_file model (ctx-DocNADEe)")
+    parser.add_argument("--embeddings", help="word2vec text file of the *_file models (ctxe, idocnadee)")
     parser.add_argument(
         "--coherence-weight", type=float, default=1.0, help="coherence_weight of the *_coh models (default 1)"
     )
