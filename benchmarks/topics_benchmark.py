@@ -76,6 +76,7 @@ NEURAL = {
     "idocnadee": ("DocNADE", {"bidirectional": True, "embeddings": "train"}),
     "docnadee_file": ("DocNADE", {}),  # the _file models: embeddings from the --embeddings file
     "idocnadee_file": ("DocNADE", {"bidirectional": True}),
+    "docnadee_coh_shuffle_file": ("DocNADE", {"word_order": "shuffle"}),
     "ctx": ("CtxDocNADE", {"lambda_ctx": 0.1}),
     "ctxe": ("CtxDocNADE", {"lambda_ctx": 0.1, "embeddings": "train"}),
     "ctxe_file": ("CtxDocNADE", {"lambda_ctx": 0.1}),
