@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{summary['epochs_seen']} epochs over the corpus")  # fmt: skip
     curve = [f"{h['step']}:{h['train_loss']:.3f}" for h in model.history_ if "train_loss" in h]
     shown = curve[:: max(1, len(curve) // 12)]
-    if curve and (len(curve) - 1) % max(1, len(curve) // 12):  # the last point, unless the stride took it
+    if shown and shown[-1] != curve[-1]:  # the last point, unless the stride took it
         shown.append(curve[-1])
     print("loss by step: " + " ".join(shown))
     print(

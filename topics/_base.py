@@ -102,6 +102,11 @@ def _collate(docs: list[np.ndarray]) -> dict[str, torch.Tensor]:
     return {"ids": torch.from_numpy(ids), "lengths": torch.from_numpy(lengths)}
 
 
+def _shuffled(docs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """Each document's word ids in a random order drawn from ``rng``."""
+    return [doc[rng.permutation(len(doc))] for doc in docs]
+
+
 def _shuffling_collate(seed: int) -> Callable[[list[np.ndarray]], dict[str, torch.Tensor]]:
     """:func:`_collate` after a fresh random permutation of each document's words.
 
@@ -109,7 +114,13 @@ def _shuffling_collate(seed: int) -> Callable[[list[np.ndarray]], dict[str, torc
     word order: order-agnostic training, the bag-of-words reading of DocNADE (Uria et al. 2016).
     """
     rng = np.random.default_rng(seed)
-    return lambda docs: _collate([doc[rng.permutation(len(doc))] for doc in docs])
+    return lambda docs: _collate(_shuffled(docs, rng))
+
+
+def _check_weight(name: str, value: Any) -> None:
+    """Raise unless ``value`` is a finite number >= 0 (the weight of a term of the model or loss)."""
+    if not is_number(value) or not math.isfinite(value) or value < 0:
+        raise StructNLPError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 def _mean_token_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -250,9 +261,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             )
         check_bool(f"{name}: progress", self.progress)
         check_bool(f"{name}: lowercase", self.lowercase)
-        weight = self.coherence_weight
-        if not is_number(weight) or not math.isfinite(weight) or weight < 0:
-            raise StructNLPError(f"{name}: coherence_weight must be a finite number >= 0, got {weight!r}")
+        _check_weight(f"{name}: coherence_weight", self.coherence_weight)
         if self.embeddings is not None and not isinstance(self.embeddings, (str, os.PathLike)):
             raise StructNLPError(
                 f"{name}: embeddings must be None, 'train' or the path of a word2vec text file, "
@@ -343,8 +352,7 @@ class NADETopicModel(ABC, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             if not held_out:
                 raise EmptyCorpusError(f"{name}.fit: no validation document holds a vocabulary word")
             if self._shuffles_words():  # score what training optimises: the words in random order
-                rng = np.random.default_rng(seed + 1)
-                held_out = [doc[rng.permutation(len(doc))] for doc in held_out]
+                held_out = _shuffled(held_out, np.random.default_rng(seed + 1))
             batch_tokens = self.batch_tokens
 
             def validate(model: torch.nn.Module) -> float:

@@ -36,9 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from structnlp.errors import StructNLPError
-from structnlp.params import check_bool, check_choice, is_number
-from topics._base import NADETopicModel
+from structnlp.params import check_bool, check_choice
+from topics._base import NADETopicModel, _check_weight
 
 __all__ = ["WORD_ORDERS", "DocNADE", "DocNADENetwork"]
 
@@ -293,9 +292,7 @@ class DocNADE(NADETopicModel):
     def _check_model_params(self) -> None:
         check_bool("DocNADE: bidirectional", self.bidirectional)
         check_choice("DocNADE: word_order", self.word_order, WORD_ORDERS)
-        weight = self.lambda_embeddings
-        if not is_number(weight) or not math.isfinite(weight) or weight < 0:
-            raise StructNLPError(f"DocNADE: lambda_embeddings must be a finite number >= 0, got {weight!r}")
+        _check_weight("DocNADE: lambda_embeddings", self.lambda_embeddings)
 
     def _shuffles_words(self) -> bool:
         return self.word_order == "shuffle"
